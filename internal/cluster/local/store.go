@@ -6,16 +6,569 @@ package local
 import (
 	"context"
 	"errors"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"time"
 
+	rsmapiv1 "github.com/atomix/atomix/protocols/rsm/api/v1"
+	"github.com/atomix/atomix/runtime/pkg/logging"
+	sdkclient "github.com/atomix/go-sdk/pkg/client"
+	"github.com/atomix/go-sdk/pkg/types"
 	"go.uber.org/zap"
 
 	"github.com/atomix-failover/atomix-failover/internal/cluster"
 )
 
-// Start starts the store and returns once every partition has a leader.
-func Start(ctx context.Context, cfg Config, log *zap.Logger) (cluster.Target, error) {
+// Store is a running embedded Atomix Raft store. It implements cluster.Target.
+type Store struct {
+	cfg     Config
+	log     *zap.Logger
+	exe     string
+	dataDir string
+	tempDir bool
+	specs   []nodeSpec
+	tracker *tracker
+
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+
+	// mu guards procs and nodes; killMu serialises kills and restarts.
+	mu     sync.Mutex
+	killMu sync.Mutex
+	procs  []*process
+	nodes  []*nodeConn
+
+	data   *dataPath
+	client *sdkclient.Client
+
+	closeOnce sync.Once
+	closeErr  error
+}
+
+var _ cluster.Target = (*Store)(nil)
+
+// Start starts the store and returns once every partition has a leader and
+// the data path is connected. On error everything started is stopped, every
+// child reaped, and the data dir removed unless KeepData.
+func Start(ctx context.Context, cfg Config, log *zap.Logger) (*Store, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
-	return nil, errors.New("not implemented")
+	if log == nil {
+		log = zap.NewNop()
+	}
+	logging.SetLevel(logging.ErrorLevel)
+	exe := cfg.Executable
+	if exe == "" {
+		var err error
+		if exe, err = os.Executable(); err != nil {
+			return nil, fmt.Errorf("finding this program's executable: %w", err)
+		}
+	}
+	s := &Store{cfg: cfg, log: log, exe: exe, tracker: newTracker(cfg.Partitions)}
+	s.ctx, s.cancel = context.WithCancel(context.Background())
+	if err := s.start(ctx); err != nil {
+		if cerr := s.Close(); cerr != nil {
+			err = errors.Join(err, cerr)
+		}
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *Store) start(ctx context.Context) error {
+	began := time.Now()
+	sctx, cancel := context.WithTimeout(ctx, s.cfg.StartTimeout)
+	defer cancel()
+	if err := s.prepareDataDir(); err != nil {
+		return err
+	}
+	ports, err := pickPorts(s.cfg.BasePort, 2*s.cfg.Replicas+1)
+	if err != nil {
+		return err
+	}
+	for i := 0; i < s.cfg.Replicas; i++ {
+		name := fmt.Sprintf("node-%d", i+1)
+		s.specs = append(s.specs, nodeSpec{
+			ID: uint64(i + 1), Name: name,
+			RaftPort: ports[2*i], APIPort: ports[2*i+1],
+			DataDir: filepath.Join(s.dataDir, name),
+			LogPath: filepath.Join(s.dataDir, name+".log"),
+		})
+	}
+	s.procs = make([]*process, len(s.specs))
+	s.nodes = make([]*nodeConn, len(s.specs))
+
+	errs := make([]error, len(s.specs))
+	var wg sync.WaitGroup
+	for i := range s.specs {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			errs[i] = s.startNode(sctx, i)
+		}(i)
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	if err := s.waitAllLeaders(sctx); err != nil {
+		return err
+	}
+	s.data, err = startDataPath(sctx, ports[len(ports)-1], s.protocolConfig())
+	if err != nil {
+		return err
+	}
+	s.client = sdkclient.NewClient(sdkclient.WithHost("127.0.0.1"), sdkclient.WithPort(s.data.port))
+	s.wg.Add(1)
+	go s.reconfigureLoop()
+	s.log.Info("embedded Atomix Raft store ready",
+		zap.Int("replicas", s.cfg.Replicas), zap.Int("partitions", s.cfg.Partitions),
+		zap.String("data_dir", s.dataDir), zap.Duration("startup", time.Since(began)))
+	return nil
+}
+
+func (s *Store) prepareDataDir() error {
+	if s.cfg.DataDir == "" {
+		dir, err := os.MkdirTemp("", "atomix-failover-raft-*")
+		if err != nil {
+			return fmt.Errorf("creating temp data dir: %w", err)
+		}
+		s.dataDir, s.tempDir = dir, true
+		return nil
+	}
+	if err := os.MkdirAll(s.cfg.DataDir, 0o755); err != nil {
+		return fmt.Errorf("--data-dir %s: %w", s.cfg.DataDir, err)
+	}
+	probe, err := os.CreateTemp(s.cfg.DataDir, ".write-test-*")
+	if err != nil {
+		return fmt.Errorf("--data-dir %s is not writable: %w", s.cfg.DataDir, err)
+	}
+	_ = probe.Close()
+	_ = os.Remove(probe.Name())
+	s.dataDir = s.cfg.DataDir
+	return nil
+}
+
+// pickPorts returns n ports on 127.0.0.1: base, base+1, … when base > 0
+// (each checked free), else free ports chosen by the kernel.
+func pickPorts(base, n int) ([]int, error) {
+	ls := make([]net.Listener, 0, n)
+	defer func() {
+		for _, l := range ls {
+			_ = l.Close()
+		}
+	}()
+	ports := make([]int, 0, n)
+	for i := 0; i < n; i++ {
+		addr := "127.0.0.1:0"
+		if base > 0 {
+			addr = fmt.Sprintf("127.0.0.1:%d", base+i)
+		}
+		l, err := net.Listen("tcp", addr)
+		if err != nil {
+			return nil, fmt.Errorf("port %s is not available: %w", addr, err)
+		}
+		ls = append(ls, l)
+		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
+	}
+	return ports, nil
+}
+
+// startNode starts (or restarts) node i: process, connection, watch stream,
+// bootstrap of every group.
+func (s *Store) startNode(ctx context.Context, i int) error {
+	spec := s.specs[i]
+	p, err := startProcess(ctx, s.exe, spec, s.cfg.RTT)
+	if err != nil {
+		return err
+	}
+	nc, err := dialNode(spec, p)
+	if err != nil {
+		p.kill()
+		return err
+	}
+	s.mu.Lock()
+	if s.ctx.Err() != nil {
+		// Close has begun and will not see this process: reap it here.
+		s.mu.Unlock()
+		p.kill()
+		nc.close()
+		return fmt.Errorf("%s: store is closing", spec.Name)
+	}
+	s.procs[i], s.nodes[i] = p, nc
+	s.mu.Unlock()
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		s.watch(nc)
+	}()
+	if err := s.bootstrap(ctx, nc); err != nil {
+		return err
+	}
+	s.tracker.poke()
+	s.log.Debug("node started", zap.String("node", spec.Name), zap.Int("pid", p.pid),
+		zap.String("api", spec.apiAddress()), zap.String("raft", spec.raftAddress()))
+	return nil
+}
+
+// watch drains the node's Watch stream into the tracker until the stream ends.
+func (s *Store) watch(nc *nodeConn) {
+	err := nc.watch(func(e leaderEvent) {
+		if !nc.proc.alive() {
+			return
+		}
+		if s.tracker.apply(e) {
+			s.log.Debug("leader updated", zap.Int("partition", e.Group), zap.Uint64("term", e.Term),
+				zap.Uint64("leader", e.Leader), zap.String("reported_by", nc.spec.Name))
+		}
+	})
+	if err != nil && s.ctx.Err() == nil && nc.proc.alive() {
+		s.log.Warn("watch stream ended", zap.String("node", nc.spec.Name), zap.Error(err))
+	}
+}
+
+func (s *Store) bootstrap(ctx context.Context, nc *nodeConn) error {
+	for g := 1; g <= s.cfg.Partitions; g++ {
+		if err := nc.bootstrapGroup(ctx, g, s.specs, s.cfg.ElectionRTT, s.cfg.HeartbeatRTT); err != nil {
+			return fmt.Errorf("%s: bootstrapping group %d: %w%s", nc.spec.Name, g, err, logTail(nc.spec.LogPath))
+		}
+	}
+	return nil
+}
+
+func (s *Store) waitAllLeaders(ctx context.Context) error {
+	view, err := s.tracker.waitFor(ctx, func(v map[int]groupState) bool {
+		for _, g := range v {
+			if g.Leader == 0 {
+				return false
+			}
+		}
+		return true
+	})
+	if err != nil {
+		var missing []string
+		for id, g := range view {
+			if g.Leader == 0 {
+				missing = append(missing, fmt.Sprintf("group %d (term %d)", id, g.Term))
+			}
+		}
+		sort.Strings(missing)
+		return fmt.Errorf("no leader elected for %s after %s: %w", strings.Join(missing, ", "), s.cfg.StartTimeout, err)
+	}
+	return nil
+}
+
+// protocolConfig names each partition's leader and live followers for the protocol client.
+func (s *Store) protocolConfig() rsmapiv1.ProtocolConfig {
+	view, _ := s.tracker.snapshot()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	cfg := rsmapiv1.ProtocolConfig{}
+	for g := 1; g <= s.cfg.Partitions; g++ {
+		pc := rsmapiv1.PartitionConfig{PartitionID: rsmapiv1.PartitionID(g)}
+		for i, spec := range s.specs {
+			if p := s.procs[i]; p == nil || !p.alive() {
+				continue
+			}
+			if spec.ID == view[g].Leader {
+				pc.Leader = spec.apiAddress()
+			} else {
+				pc.Followers = append(pc.Followers, spec.apiAddress())
+			}
+		}
+		cfg.Partitions = append(cfg.Partitions, pc)
+	}
+	return cfg
+}
+
+// reconfigureLoop reconfigures the data path on every leadership change.
+func (s *Store) reconfigureLoop() {
+	defer s.wg.Done()
+	for {
+		_, changed := s.tracker.snapshot()
+		ctx, cancel := context.WithTimeout(s.ctx, 5*time.Second)
+		applied, err := s.data.configure(ctx, s.protocolConfig())
+		cancel()
+		if err != nil && s.ctx.Err() == nil {
+			s.log.Warn("reconfiguring the data path", zap.Error(err))
+		} else if applied {
+			s.log.Debug("data path reconfigured")
+		}
+		select {
+		case <-s.ctx.Done():
+			return
+		case <-changed:
+		}
+	}
+}
+
+// Info describes the store.
+func (s *Store) Info() cluster.Info {
+	return cluster.Info{Target: "local", Store: "embedded", Partitions: s.cfg.Partitions, Replicas: s.cfg.Replicas,
+		Versions: map[string]string{"atomix/stores/raft": "v0.7.0", "atomix/go-sdk": "v0.13.3", "dragonboat": "v3.3.5"}}
+}
+
+// DataDir is the directory holding the nodes' data and logs.
+func (s *Store) DataDir() string { return s.dataDir }
+
+// PIDs returns the process IDs of the live node processes.
+func (s *Store) PIDs() []int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var pids []int
+	for _, p := range s.procs {
+		if p != nil && p.alive() {
+			pids = append(pids, p.pid)
+		}
+	}
+	return pids
+}
+
+func (s *Store) member(id uint64) cluster.Member {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	i := int(id) - 1
+	if i < 0 || i >= len(s.specs) {
+		return cluster.Member{ID: id}
+	}
+	spec := s.specs[i]
+	m := cluster.Member{ID: id, Name: spec.Name, Pod: spec.Name, Address: spec.apiAddress()}
+	if p := s.procs[i]; p != nil && p.alive() {
+		m.PID, m.UID = p.pid, p.uid()
+	}
+	return m
+}
+
+func (s *Store) leadership(partition int, g groupState) cluster.Leadership {
+	l := cluster.Leadership{Partition: partition, Term: g.Term, ObservedAt: g.ObservedAt}
+	if g.Leader != 0 {
+		l.Leader = s.member(g.Leader)
+	}
+	for _, spec := range s.specs {
+		if spec.ID != g.Leader {
+			l.Followers = append(l.Followers, s.member(spec.ID))
+		}
+	}
+	return l
+}
+
+func (s *Store) checkPartition(partition int) error {
+	if partition < 1 || partition > s.cfg.Partitions {
+		return fmt.Errorf("partition %d does not exist (the store has partitions 1..%d)", partition, s.cfg.Partitions)
+	}
+	return nil
+}
+
+// Leaders returns the current leadership of every partition.
+func (s *Store) Leaders(ctx context.Context) ([]cluster.Leadership, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	view, _ := s.tracker.snapshot()
+	out := make([]cluster.Leadership, 0, len(view))
+	for g := 1; g <= s.cfg.Partitions; g++ {
+		out = append(out, s.leadership(g, view[g]))
+	}
+	return out, nil
+}
+
+// Leader returns the current leadership of one partition.
+func (s *Store) Leader(ctx context.Context, partition int) (cluster.Leadership, error) {
+	if err := s.checkPartition(partition); err != nil {
+		return cluster.Leadership{}, err
+	}
+	if err := ctx.Err(); err != nil {
+		return cluster.Leadership{}, err
+	}
+	g, _ := s.tracker.get(partition)
+	l := s.leadership(partition, g)
+	if !l.HasLeader() {
+		return l, fmt.Errorf("partition %d in term %d: %w", partition, g.Term, cluster.ErrNoLeader)
+	}
+	return l, nil
+}
+
+// WaitForLeader waits for a leader of the partition in a term above afterTerm.
+func (s *Store) WaitForLeader(ctx context.Context, partition int, afterTerm uint64) (cluster.Leadership, error) {
+	if err := s.checkPartition(partition); err != nil {
+		return cluster.Leadership{}, err
+	}
+	view, err := s.tracker.waitFor(ctx, func(v map[int]groupState) bool {
+		g := v[partition]
+		return g.Leader != 0 && g.Term > afterTerm
+	})
+	if err != nil {
+		return s.leadership(partition, view[partition]), fmt.Errorf("waiting for a leader of partition %d after term %d: %w", partition, afterTerm, err)
+	}
+	return s.leadership(partition, view[partition]), nil
+}
+
+// PlanKill returns the verified current leader of the partition without killing it.
+func (s *Store) PlanKill(ctx context.Context, partition int) (cluster.Leadership, error) {
+	l, _, err := s.verifiedLeader(ctx, partition)
+	return l, err
+}
+
+// verifiedLeader returns the partition's leader and its process, checked to
+// be a live child of this store.
+func (s *Store) verifiedLeader(ctx context.Context, partition int) (cluster.Leadership, *process, error) {
+	l, err := s.Leader(ctx, partition)
+	if err != nil {
+		return l, nil, err
+	}
+	s.mu.Lock()
+	var p *process
+	if i := int(l.Leader.ID) - 1; i >= 0 && i < len(s.procs) {
+		p = s.procs[i]
+	}
+	s.mu.Unlock()
+	if p == nil || !p.alive() || p.pid != l.Leader.PID {
+		return l, nil, fmt.Errorf("leader %s of partition %d: no live node process of this store: %w", l.Leader, partition, cluster.ErrNotMember)
+	}
+	return l, p, nil
+}
+
+// KillLeader SIGKILLs the process verified to lead the partition, waits
+// until it is reaped, and schedules its restart on the same data dir after
+// the configured restart delay.
+func (s *Store) KillLeader(ctx context.Context, partition int) (cluster.Kill, error) {
+	s.killMu.Lock()
+	defer s.killMu.Unlock()
+	l, p, err := s.verifiedLeader(ctx, partition)
+	if err != nil {
+		return cluster.Kill{}, err
+	}
+	k := cluster.Kill{Partition: partition, Victim: l.Leader, Term: l.Term}
+	k.SentAt = time.Now()
+	p.kill()
+	k.DoneAt = time.Now()
+	s.tracker.memberDown(l.Leader.ID, k.DoneAt)
+	s.log.Info("killed leader", zap.Int("partition", partition), zap.Uint64("member", l.Leader.ID),
+		zap.String("node", l.Leader.Name), zap.Int("pid", p.pid), zap.Uint64("term", l.Term),
+		zap.Duration("kill_to_reaped", k.DoneAt.Sub(k.SentAt)))
+	s.wg.Add(1)
+	go s.restart(int(l.Leader.ID) - 1)
+	return k, nil
+}
+
+// restart brings a killed node back on its data dir, as a StatefulSet recreates a pod.
+func (s *Store) restart(i int) {
+	defer s.wg.Done()
+	s.mu.Lock()
+	old := s.nodes[i]
+	s.mu.Unlock()
+	if old != nil {
+		old.close()
+	}
+	if s.cfg.RestartDelay > 0 {
+		t := time.NewTimer(s.cfg.RestartDelay)
+		select {
+		case <-s.ctx.Done():
+			t.Stop()
+			return
+		case <-t.C:
+		}
+	}
+	ctx, cancel := context.WithTimeout(s.ctx, s.cfg.StartTimeout)
+	defer cancel()
+	if err := s.startNode(ctx, i); err != nil {
+		if s.ctx.Err() == nil {
+			s.log.Error("restarting node", zap.String("node", s.specs[i].Name), zap.Error(err))
+		}
+		return
+	}
+	s.log.Info("node restarted", zap.String("node", s.specs[i].Name), zap.Int("pid", s.member(uint64(i+1)).PID))
+}
+
+// WaitHealthy waits until every node process runs and every partition has a leader.
+func (s *Store) WaitHealthy(ctx context.Context) error {
+	for {
+		view, changed := s.tracker.snapshot()
+		ok := true
+		for _, g := range view {
+			ok = ok && g.Leader != 0
+		}
+		s.mu.Lock()
+		for _, p := range s.procs {
+			ok = ok && p != nil && p.alive()
+		}
+		s.mu.Unlock()
+		if ok {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("waiting for all nodes and leaders: %w", ctx.Err())
+		case <-changed:
+		}
+	}
+}
+
+// Map opens the named map through the in-process sidecar.
+func (s *Store) Map(ctx context.Context, name string) (cluster.Map, error) {
+	m, err := sdkclient.Map[string, string](s.client)(name).Codec(types.Scalar[string]()).Get(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("opening map %q: %w", name, err)
+	}
+	return m, nil
+}
+
+// Close stops the data path, kills and reaps every node, waits for every
+// goroutine, and removes the data dir unless KeepData.
+func (s *Store) Close() error {
+	s.closeOnce.Do(func() { s.closeErr = s.close() })
+	return s.closeErr
+}
+
+func (s *Store) close() error {
+	var errs []error
+	if s.client != nil {
+		if err := s.client.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("closing go-sdk client: %w", err))
+		}
+	}
+	if s.data != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		if err := s.data.close(ctx); err != nil {
+			s.log.Debug("closing data path", zap.Error(err))
+		}
+		cancel()
+	}
+	s.cancel()
+	s.mu.Lock()
+	procs := append([]*process(nil), s.procs...)
+	nodes := append([]*nodeConn(nil), s.nodes...)
+	s.mu.Unlock()
+	var wg sync.WaitGroup
+	for _, p := range procs {
+		if p != nil {
+			wg.Add(1)
+			go func(p *process) {
+				defer wg.Done()
+				p.stop(2 * time.Second)
+			}(p)
+		}
+	}
+	wg.Wait()
+	for _, nc := range nodes {
+		if nc != nil {
+			nc.close()
+		}
+	}
+	s.wg.Wait()
+	if s.dataDir != "" && !s.cfg.KeepData {
+		if err := os.RemoveAll(s.dataDir); err != nil {
+			errs = append(errs, fmt.Errorf("removing data dir %s: %w", s.dataDir, err))
+		}
+	} else if s.dataDir != "" {
+		s.log.Info("kept data dir", zap.String("data_dir", s.dataDir))
+	}
+	return errors.Join(errs...)
 }
