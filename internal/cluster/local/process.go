@@ -97,15 +97,15 @@ func startProcess(ctx context.Context, exe string, spec nodeSpec, rtt time.Durat
 	}()
 	select {
 	case err = <-ready:
+		if err == nil {
+			return p, nil
+		}
+		p.kill()
 	case <-ctx.Done():
 		err = ctx.Err()
+		p.kill()
+		<-ready
 	}
-	if err == nil {
-		return p, nil
-	}
-	p.kill()
-	_ = readyR.Close()
-	<-ready
 	return nil, fmt.Errorf("%s (pid %d) did not start: %w%s", spec.Name, p.pid, errors.Join(err, p.err), logTail(spec.LogPath))
 }
 

@@ -61,7 +61,7 @@ func startDataPath(ctx context.Context, port int, config rsmapiv1.ProtocolConfig
 		return nil, err
 	}
 	if err := rt.Connect(ctx, storeID, driverID, &types.Any{Value: []byte(raw)}); err != nil {
-		_ = svc.Stop()
+		_ = dp.close()
 		return nil, fmt.Errorf("connecting runtime to the store: %w", err)
 	}
 	dp.applied = raw
@@ -105,11 +105,13 @@ func (dp *dataPath) configure(ctx context.Context, config rsmapiv1.ProtocolConfi
 	return true, nil
 }
 
-func (dp *dataPath) close(ctx context.Context) error {
-	err := dp.runtime.Disconnect(ctx, storeID)
-	if serr := dp.sidecar.Stop(); serr != nil && err == nil {
-		err = serr
-	}
+// close stops the sidecar and closes every connection to the nodes. It does
+// not close the protocol client's sessions: in protocols/rsm v1.1.1 a closed
+// session leaves its event goroutine spinning on the closed channel (a
+// `break` inside `select`), while an open one leaves it blocked; the nodes
+// are killed right after, so their sessions die with them.
+func (dp *dataPath) close() error {
+	err := dp.sidecar.Stop()
 	dp.driver.conns.closeAll()
 	return err
 }
@@ -127,6 +129,14 @@ func (d *rsmDriver) Connect(ctx context.Context, spec rsmapiv1.ProtocolConfig) (
 			grpc.WithChainStreamInterceptor(d.conns.stream)))}
 	if err := c.ProtocolClient.Connect(ctx, spec); err != nil {
 		return nil, err
+	}
+	// Open every partition's session now, as opening a primitive would: it
+	// proves the data path and routes each partition's connection through
+	// the interceptors, which is how the store learns of it to close it.
+	for _, p := range c.Partitions() {
+		if _, err := p.GetSession(ctx); err != nil {
+			return nil, fmt.Errorf("opening a session on partition %d: %w", p.ID(), err)
+		}
 	}
 	return c, nil
 }

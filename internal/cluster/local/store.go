@@ -30,9 +30,10 @@ type Store struct {
 	log     *zap.Logger
 	exe     string
 	dataDir string
-	tempDir bool
-	specs   []nodeSpec
-	tracker *tracker
+	// ownsDataDir is true when the store created dataDir (and may remove it whole).
+	ownsDataDir bool
+	specs       []nodeSpec
+	tracker     *tracker
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -89,7 +90,12 @@ func (s *Store) start(ctx context.Context) error {
 	if err := s.prepareDataDir(); err != nil {
 		return err
 	}
-	ports, err := pickPorts(s.cfg.BasePort, 2*s.cfg.Replicas+1)
+	labels := make([]string, 0, 2*s.cfg.Replicas+1)
+	for i := 1; i <= s.cfg.Replicas; i++ {
+		labels = append(labels, fmt.Sprintf("node-%d raft port", i), fmt.Sprintf("node-%d API port", i))
+	}
+	labels = append(labels, "sidecar port")
+	ports, err := pickPorts(s.cfg.BasePort, labels)
 	if err != nil {
 		return err
 	}
@@ -140,40 +146,55 @@ func (s *Store) prepareDataDir() error {
 		if err != nil {
 			return fmt.Errorf("creating temp data dir: %w", err)
 		}
-		s.dataDir, s.tempDir = dir, true
+		s.dataDir, s.ownsDataDir = dir, true
 		return nil
 	}
+	_, err := os.Stat(s.cfg.DataDir)
+	created := os.IsNotExist(err)
 	if err := os.MkdirAll(s.cfg.DataDir, 0o755); err != nil {
 		return fmt.Errorf("--data-dir %s: %w", s.cfg.DataDir, err)
 	}
+	s.dataDir, s.ownsDataDir = s.cfg.DataDir, created
 	probe, err := os.CreateTemp(s.cfg.DataDir, ".write-test-*")
 	if err != nil {
 		return fmt.Errorf("--data-dir %s is not writable: %w", s.cfg.DataDir, err)
 	}
 	_ = probe.Close()
 	_ = os.Remove(probe.Name())
-	s.dataDir = s.cfg.DataDir
 	return nil
 }
 
-// pickPorts returns n ports on 127.0.0.1: base, base+1, … when base > 0
-// (each checked free), else free ports chosen by the kernel.
-func pickPorts(base, n int) ([]int, error) {
-	ls := make([]net.Listener, 0, n)
+// removeData removes what the store wrote: the whole data dir when the store
+// created it, else only the nodes' directories and logs inside it.
+func (s *Store) removeData() error {
+	if s.ownsDataDir {
+		return os.RemoveAll(s.dataDir)
+	}
+	var errs []error
+	for _, spec := range s.specs {
+		errs = append(errs, os.RemoveAll(spec.DataDir), os.RemoveAll(spec.LogPath))
+	}
+	return errors.Join(errs...)
+}
+
+// pickPorts returns one port on 127.0.0.1 per label: base, base+1, … when
+// base > 0 (each checked free), else free ports chosen by the kernel.
+func pickPorts(base int, labels []string) ([]int, error) {
+	ls := make([]net.Listener, 0, len(labels))
 	defer func() {
 		for _, l := range ls {
 			_ = l.Close()
 		}
 	}()
-	ports := make([]int, 0, n)
-	for i := 0; i < n; i++ {
+	ports := make([]int, 0, len(labels))
+	for i, label := range labels {
 		addr := "127.0.0.1:0"
 		if base > 0 {
 			addr = fmt.Sprintf("127.0.0.1:%d", base+i)
 		}
 		l, err := net.Listen("tcp", addr)
 		if err != nil {
-			return nil, fmt.Errorf("port %s is not available: %w", addr, err)
+			return nil, fmt.Errorf("%s: %s is not available: %w", label, addr, err)
 		}
 		ls = append(ls, l)
 		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
@@ -535,11 +556,9 @@ func (s *Store) close() error {
 		}
 	}
 	if s.data != nil {
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		if err := s.data.close(ctx); err != nil {
-			s.log.Debug("closing data path", zap.Error(err))
+		if err := s.data.close(); err != nil {
+			errs = append(errs, fmt.Errorf("stopping the sidecar: %w", err))
 		}
-		cancel()
 	}
 	s.cancel()
 	s.mu.Lock()
@@ -564,7 +583,7 @@ func (s *Store) close() error {
 	}
 	s.wg.Wait()
 	if s.dataDir != "" && !s.cfg.KeepData {
-		if err := os.RemoveAll(s.dataDir); err != nil {
+		if err := s.removeData(); err != nil {
 			errs = append(errs, fmt.Errorf("removing data dir %s: %w", s.dataDir, err))
 		}
 	} else if s.dataDir != "" {
