@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 )
@@ -36,6 +37,8 @@ type process struct {
 	// done is closed once the process has been reaped; err then holds its exit.
 	done chan struct{}
 	err  error
+	// stopping is set before the process is signalled to die.
+	stopping atomic.Bool
 }
 
 // uid identifies this incarnation.
@@ -111,6 +114,7 @@ func startProcess(ctx context.Context, exe string, spec nodeSpec, rtt time.Durat
 
 // kill sends SIGKILL to the process group and waits until the process is reaped.
 func (p *process) kill() {
+	p.stopping.Store(true)
 	if p.alive() {
 		_ = syscall.Kill(-p.pid, syscall.SIGKILL)
 	}
@@ -122,6 +126,7 @@ func (p *process) stop(grace time.Duration) {
 	if !p.alive() {
 		return
 	}
+	p.stopping.Store(true)
 	_ = syscall.Kill(p.pid, syscall.SIGTERM)
 	t := time.NewTimer(grace)
 	defer t.Stop()

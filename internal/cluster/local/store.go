@@ -250,7 +250,7 @@ func (s *Store) watch(nc *nodeConn) {
 				zap.Uint64("leader", e.Leader), zap.String("reported_by", nc.spec.Name))
 		}
 	})
-	if err != nil && s.ctx.Err() == nil && nc.proc.alive() {
+	if err != nil && s.ctx.Err() == nil && !nc.proc.stopping.Load() {
 		s.log.Warn("watch stream ended", zap.String("node", nc.spec.Name), zap.Error(err))
 	}
 }
