@@ -1,10 +1,31 @@
 package cli
 
 import (
+	"context"
 	"errors"
+	"fmt"
+	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
+	"go.uber.org/zap"
+
+	"github.com/atomix-failover/atomix-failover/internal/cluster"
+	"github.com/atomix-failover/atomix-failover/internal/experiment"
+	"github.com/atomix-failover/atomix-failover/internal/results"
 )
+
+// DefaultOut is the results log the campaign appends to by default.
+const DefaultOut = "logs/enhanced-failover-test-results.log"
+
+// ExitInterrupted is the exit status of a campaign stopped by SIGINT or SIGTERM
+// without a durability violation (128 + SIGINT, as shells report it).
+const ExitInterrupted = 130
+
+// openTarget starts or connects to the target; tests replace it.
+var openTarget = func(ctx context.Context, tf *targetFlags, log *zap.Logger) (cluster.Target, error) {
+	return tf.open(ctx, log)
+}
 
 func newRunCommand(s Streams, logger loggerFunc) *cobra.Command {
 	cmd := &cobra.Command{
@@ -13,9 +34,89 @@ func newRunCommand(s Streams, logger loggerFunc) *cobra.Command {
 		Args:  cobra.NoArgs,
 	}
 	tf := addTargetFlags(cmd.Flags())
-	_ = tf
+	cfg := experiment.DefaultConfig()
+	out := DefaultOut
+	fs := cmd.Flags()
+	fs.StringSliceVar(&cfg.Scenarios, "scenarios", cfg.Scenarios, "scenarios to run, in order: "+strings.Join(experiment.ScenarioNames(), ", "))
+	fs.IntVar(&cfg.Repeat, "repeat", cfg.Repeat, "rounds of the scenarios")
+	fs.Int64Var(&cfg.Seed, "seed", cfg.Seed, "seed fixing keys, trial order and partitions")
+	fs.StringVar(&out, "out", out, "results log (JSON lines, appended)")
+	fs.StringVar(&cfg.Map, "map", cfg.Map, "name of the Atomix map written")
+	fs.DurationVar(&cfg.VerifyTimeout, "verify-timeout", cfg.VerifyTimeout, "how long to wait for the election, recovery and (again) the read-back before a trial is inconclusive")
+	fs.DurationVar(&cfg.WriteTimeout, "write-timeout", cfg.WriteTimeout, "deadline of each trial's write (a write cut by it is indeterminate)")
+	fs.DurationVar(&cfg.InFlightWriteTimeout, "in-flight-write-timeout", cfg.InFlightWriteTimeout, "deadline of the write of in-flight trials (0: --write-timeout); below the election time so that a cut write stays unacknowledged")
+	fs.DurationVar(&cfg.SettleTimeout, "settle-timeout", cfg.SettleTimeout, "how long to wait between trials for every partition to have a leader and every member to run")
+	fs.BoolVar(&cfg.RealtimeTimer, "realtime-timer", cfg.RealtimeTimer, "spin the last 2ms before each kill under SCHED_FIFO when permitted (Linux, CAP_SYS_NICE), for sub-millisecond kill timing on a busy machine")
+	fs.DurationVar(&cfg.ProbeInterval, "probe-interval", cfg.ProbeInterval, "spacing of recovery probe writes")
+	fs.DurationVar(&cfg.ProbeTimeout, "probe-timeout", cfg.ProbeTimeout, "deadline of each recovery probe write")
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
-		return usageError(errors.New("the campaign is not implemented yet; try `leaders` or `kill-leader`"))
+		if err := cfg.Validate(); err != nil {
+			return usageError(err)
+		}
+		log, err := logger()
+		if err != nil {
+			return err
+		}
+		defer func() { _ = log.Sync() }()
+		return runCampaign(cmd.Context(), tf, cfg, out, log)
 	}
 	return cmd
+}
+
+// targetConfig is what the run header records about the target's configuration.
+func targetConfig(tf *targetFlags) any {
+	kind, _ := tf.resolve()
+	if kind != "local" {
+		return map[string]any{"kind": kind, "namespace": tf.k8s.namespace, "store": tf.k8s.store,
+			"store_kind": tf.k8s.storeKind, "grace_period_s": tf.k8s.gracePeriod}
+	}
+	l := tf.local
+	return map[string]any{
+		"kind": kind, "replicas": l.Replicas, "partitions": l.Partitions,
+		"rtt": l.RTT.String(), "election_rtt": l.ElectionRTT, "heartbeat_rtt": l.HeartbeatRTT,
+		"restart_delay": l.RestartDelay.String(),
+	}
+}
+
+func runCampaign(ctx context.Context, tf *targetFlags, cfg experiment.Config, out string, log *zap.Logger) (err error) {
+	w, err := results.Create(out)
+	if err != nil {
+		return usageError(err)
+	}
+	defer func() {
+		if cerr := w.Close(); cerr != nil && err == nil {
+			err = cerr
+		}
+	}()
+	cfg.Target = targetConfig(tf)
+	tgt, err := openTarget(ctx, tf, log)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if cerr := tgt.Close(); cerr != nil {
+			log.Error("closing target", zap.Error(cerr))
+			if err == nil {
+				err = usageError(fmt.Errorf("closing target: %w", cerr))
+			}
+		}
+	}()
+	began := time.Now()
+	r := &experiment.Runner{Target: tgt, Sink: w, Log: log.Named("campaign"), Config: cfg}
+	res, err := r.Run(ctx)
+	if err != nil {
+		if errors.Is(err, experiment.ErrTarget) {
+			return usageError(err)
+		}
+		return err
+	}
+	log.Info("results appended", zap.String("out", w.Path()), zap.String("run_id", res.RunID),
+		zap.Duration("wall", time.Since(began)))
+	if n := res.Lost(); n > 0 {
+		return &ExitError{Code: ExitViolation, Err: fmt.Errorf("durability violation: %d acknowledged write(s) lost (run %s, see %s)", n, res.RunID, w.Path())}
+	}
+	if res.Interrupted {
+		return &ExitError{Code: ExitInterrupted, Err: fmt.Errorf("interrupted after %d trial(s) (run %s)", res.Trials, res.RunID)}
+	}
+	return nil
 }

@@ -1,0 +1,141 @@
+package cli
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/atomix-failover/atomix-failover/internal/cluster"
+	"github.com/atomix-failover/atomix-failover/internal/experiment"
+	"github.com/atomix-failover/atomix-failover/internal/experiment/faketarget"
+	"github.com/atomix-failover/atomix-failover/internal/results"
+)
+
+// useFakeTarget makes the run command use a fake target, with setup applied to it.
+func useFakeTarget(t *testing.T, setup func(*faketarget.Target)) {
+	t.Helper()
+	old := openTarget
+	openTarget = func(ctx context.Context, tf *targetFlags, log *zap.Logger) (cluster.Target, error) {
+		f := faketarget.New(faketarget.DefaultConfig())
+		if setup != nil {
+			setup(f)
+		}
+		return f, nil
+	}
+	t.Cleanup(func() { openTarget = old })
+}
+
+func recordTypes(t *testing.T, path string) []string {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = f.Close() }()
+	var types []string
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		var rec struct {
+			Type    string `json:"type"`
+			Outcome string `json:"outcome"`
+		}
+		if err := json.Unmarshal(sc.Bytes(), &rec); err != nil {
+			t.Fatal(err)
+		}
+		types = append(types, strings.TrimSuffix(rec.Type+":"+rec.Outcome, ":"))
+	}
+	return types
+}
+
+func TestRunCommand(t *testing.T) {
+	plans, err := experiment.Plan(1, experiment.Scenarios()[:1], 1, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lostKey := plans[1].Key.Name
+	tests := []struct {
+		name  string
+		args  []string
+		fault faketarget.Fault
+		code  int
+		types []string
+	}{
+		{"root runs the campaign", []string{"--scenarios", "immediate"}, 0, ExitOK,
+			[]string{"run", "trial:durable", "trial:durable", "trial:durable", "summary"}},
+		{"run subcommand", []string{"run", "--scenarios", "immediate", "--seed", "1", "--verify-timeout", "2s"}, 0, ExitOK,
+			[]string{"run", "trial:durable", "trial:durable", "trial:durable", "summary"}},
+		{"lost write exits 1", []string{"--scenarios", "immediate"}, faketarget.DropWrite, ExitViolation,
+			[]string{"run", "trial:durable", "trial:lost", "trial:durable", "summary"}},
+		{"unknown scenario", []string{"--scenarios", "bogus"}, 0, ExitUsage, nil},
+		{"bad repeat", []string{"run", "--repeat", "0"}, 0, ExitUsage, nil},
+		{"bad flag", []string{"--no-such-flag"}, 0, ExitUsage, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			useFakeTarget(t, func(f *faketarget.Target) {
+				if tt.fault != 0 {
+					f.SetFault(lostKey, tt.fault)
+				}
+			})
+			out := filepath.Join(t.TempDir(), "logs", "out.log")
+			var stdout, stderr bytes.Buffer
+			code := Run(context.Background(), append(tt.args, "--out", out), Streams{Stdout: &stdout, Stderr: &stderr})
+			if code != tt.code {
+				t.Fatalf("exit %d, want %d; stderr:\n%s", code, tt.code, stderr.String())
+			}
+			if tt.types == nil {
+				if _, err := os.Stat(out); err == nil {
+					t.Fatalf("%s written on a usage error", out)
+				}
+				return
+			}
+			if got := recordTypes(t, out); strings.Join(got, ",") != strings.Join(tt.types, ",") {
+				t.Fatalf("records %v, want %v", got, tt.types)
+			}
+			if n := strings.Count(stderr.String(), "\ttrial\t") + strings.Count(stderr.String(), "LOST"); n != 3 {
+				t.Errorf("%d trial progress lines, want 3:\n%s", n, stderr.String())
+			}
+			if !strings.Contains(stderr.String(), "summary") {
+				t.Errorf("no summary line:\n%s", stderr.String())
+			}
+		})
+	}
+}
+
+func TestRunInterrupted(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan struct{})
+	defer close(done)
+	useFakeTarget(t, func(f *faketarget.Target) {
+		go func() {
+			for len(f.Kills()) == 0 {
+				select {
+				case <-done:
+					return
+				case <-time.After(time.Millisecond):
+				}
+			}
+			cancel()
+		}()
+	})
+	out := filepath.Join(t.TempDir(), "out.log")
+	var stderr bytes.Buffer
+	code := Run(ctx, []string{"--out", out}, Streams{Stdout: &bytes.Buffer{}, Stderr: &stderr})
+	if code != ExitInterrupted {
+		t.Fatalf("exit %d, want %d:\n%s", code, ExitInterrupted, stderr.String())
+	}
+	types := recordTypes(t, out)
+	want := []string{results.TypeRun, "trial:" + results.OutcomeInconclusive, results.TypeSummary}
+	if strings.Join(types, ",") != strings.Join(want, ",") {
+		t.Fatalf("records %v, want %v", types, want)
+	}
+}

@@ -1,0 +1,276 @@
+// Package fakecluster builds Atomix stores of both eras (custom resources and
+// pods, labelled as the Atomix controllers label them) on client-go's fake
+// clients, for tests of the Kubernetes target.
+package fakecluster
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/types"
+	fakediscovery "k8s.io/client-go/discovery/fake"
+	dynfake "k8s.io/client-go/dynamic/fake"
+	kubefake "k8s.io/client-go/kubernetes/fake"
+	k8stesting "k8s.io/client-go/testing"
+)
+
+// Group versions and resources of the two Atomix eras.
+var (
+	RaftGV      = schema.GroupVersion{Group: "raft.atomix.io", Version: "v1beta3"}
+	ConsensusGV = schema.GroupVersion{Group: "consensus.atomix.io", Version: "v1beta1"}
+
+	RaftStores      = RaftGV.WithResource("raftstores")
+	RaftPartitions  = RaftGV.WithResource("raftpartitions")
+	RaftReplicas    = RaftGV.WithResource("raftreplicas")
+	ConsensusStores = ConsensusGV.WithResource("consensusstores")
+	RaftGroups      = ConsensusGV.WithResource("raftgroups")
+	RaftMembers     = ConsensusGV.WithResource("raftmembers")
+)
+
+var listKinds = map[schema.GroupVersionResource]string{
+	RaftStores:      "RaftStoreList",
+	RaftPartitions:  "RaftPartitionList",
+	RaftReplicas:    "RaftReplicaList",
+	ConsensusStores: "ConsensusStoreList",
+	RaftGroups:      "RaftGroupList",
+	RaftMembers:     "RaftMemberList",
+}
+
+// Fake is a fake API server holding Atomix stores.
+type Fake struct {
+	Kube      *kubefake.Clientset
+	Dynamic   *dynfake.FakeDynamicClient
+	Namespace string
+	uids      int
+}
+
+// New returns an empty namespace whose API discovery serves the given eras ("raft", "consensus").
+func New(namespace string, eras ...string) *Fake {
+	f := &Fake{
+		Kube:      kubefake.NewClientset(),
+		Dynamic:   dynfake.NewSimpleDynamicClientWithCustomListKinds(runtime.NewScheme(), listKinds),
+		Namespace: namespace,
+	}
+	d := f.Kube.Discovery().(*fakediscovery.FakeDiscovery)
+	for _, e := range eras {
+		switch e {
+		case "raft":
+			d.Resources = append(d.Resources, resourceList(RaftGV, "raftclusters", "raftstores", "raftpartitions", "raftreplicas"))
+		case "consensus":
+			d.Resources = append(d.Resources, resourceList(ConsensusGV, "consensusstores", "multiraftclusters", "raftgroups", "raftmembers"))
+		}
+	}
+	return f
+}
+
+func resourceList(gv schema.GroupVersion, names ...string) *metav1.APIResourceList {
+	l := &metav1.APIResourceList{GroupVersion: gv.String()}
+	for _, n := range names {
+		l.APIResources = append(l.APIResources, metav1.APIResource{Name: n, Namespaced: true, Verbs: metav1.Verbs{"get", "list", "watch"}})
+	}
+	return l
+}
+
+func (f *Fake) uid(prefix string) types.UID {
+	f.uids++
+	return types.UID(fmt.Sprintf("%s-uid-%d", prefix, f.uids))
+}
+
+func (f *Fake) create(gvr schema.GroupVersionResource, u *unstructured.Unstructured) {
+	u.SetNamespace(f.Namespace)
+	if u.GetUID() == "" {
+		u.SetUID(f.uid(u.GetName()))
+	}
+	if _, err := f.Dynamic.Resource(gvr).Namespace(f.Namespace).Create(context.Background(), u, metav1.CreateOptions{}); err != nil {
+		panic(fmt.Sprintf("creating %s %s: %v", gvr.Resource, u.GetName(), err))
+	}
+}
+
+// AddPod creates a pod with the given labels and returns its UID.
+func (f *Fake) AddPod(name string, labels map[string]string) types.UID {
+	p := &corev1.Pod{
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: f.Namespace, UID: f.uid(name), Labels: labels},
+		Status:     corev1.PodStatus{PodIP: fmt.Sprintf("10.0.0.%d", f.uids)},
+	}
+	if _, err := f.Kube.CoreV1().Pods(f.Namespace).Create(context.Background(), p, metav1.CreateOptions{}); err != nil {
+		panic(fmt.Sprintf("creating pod %s: %v", name, err))
+	}
+	return p.UID
+}
+
+// Pod returns the pod or nil.
+func (f *Fake) Pod(name string) *corev1.Pod {
+	p, err := f.Kube.CoreV1().Pods(f.Namespace).Get(context.Background(), name, metav1.GetOptions{})
+	if err != nil {
+		return nil
+	}
+	return p
+}
+
+// RaftPodLabels are the labels the raft-era controller puts on a RaftCluster's pods.
+func (f *Fake) RaftPodLabels(cluster string) map[string]string {
+	return map[string]string{"raft.atomix.io/cluster": cluster, "raft.atomix.io/namespace": f.Namespace}
+}
+
+// ConsensusPodLabels are the labels the consensus-era controller puts on a store's pods.
+func ConsensusPodLabels(store string) map[string]string {
+	return map[string]string{"app": "atomix", "store": store}
+}
+
+// RaftPodName is the pod of replica rid of partition (group) pid, as the raft-era controller places it.
+func RaftPodName(cluster string, clusterReplicas, partitionReplicas, pid, rid int) string {
+	return fmt.Sprintf("%s-%d", cluster, (partitionReplicas*pid+(rid-1))%clusterReplicas)
+}
+
+// AddRaftStore creates a RaftStore on RaftCluster cluster with its pods,
+// partitions (term 1, leader replica ((p-1) mod replicas)+1) and replicas (member ID = replica ID).
+func (f *Fake) AddRaftStore(store, cluster string, partitions, replicas int) {
+	for i := range replicas {
+		f.AddPod(fmt.Sprintf("%s-%d", cluster, i), f.RaftPodLabels(cluster))
+	}
+	f.create(RaftStores, &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": RaftGV.String(), "kind": "RaftStore",
+		"metadata": map[string]any{"name": store},
+		"spec":     map[string]any{"cluster": map[string]any{"name": cluster}, "partitions": int64(partitions), "replicationFactor": int64(replicas)},
+		"status":   map[string]any{"replicationFactor": int64(replicas), "state": "Ready"},
+	}})
+	for p := 1; p <= partitions; p++ {
+		labels := map[string]any{
+			"atomix.io/store": store, "raft.atomix.io/store": store, "raft.atomix.io/cluster": cluster,
+			"raft.atomix.io/namespace": f.Namespace, "raft.atomix.io/partition-id": strconv.Itoa(p), "raft.atomix.io/group-id": strconv.Itoa(p),
+		}
+		leader := fmt.Sprintf("%s-%d-%d", store, p, (p-1)%replicas+1)
+		f.create(RaftPartitions, &unstructured.Unstructured{Object: map[string]any{
+			"apiVersion": RaftGV.String(), "kind": "RaftPartition",
+			"metadata": map[string]any{"name": fmt.Sprintf("%s-%d", store, p), "labels": labels},
+			"spec":     map[string]any{"partitionID": int64(p), "groupID": int64(p), "replicas": int64(replicas)},
+			"status":   map[string]any{"state": "Ready", "term": int64(1), "leader": map[string]any{"name": leader}},
+		}})
+		for r := 1; r <= replicas; r++ {
+			f.AddRaftReplica(store, cluster, p, r, uint64(r), RaftPodName(cluster, replicas, replicas, p, r))
+		}
+	}
+}
+
+// AddRaftReplica creates RaftReplica store-pid-rid with the given member ID and pod.
+func (f *Fake) AddRaftReplica(store, cluster string, pid, rid int, member uint64, pod string) {
+	labels := map[string]any{
+		"atomix.io/store": store, "raft.atomix.io/store": store, "raft.atomix.io/cluster": cluster,
+		"raft.atomix.io/namespace": f.Namespace, "raft.atomix.io/partition-id": strconv.Itoa(pid), "raft.atomix.io/group-id": strconv.Itoa(pid),
+		"raft.atomix.io/pod": pod, "raft.atomix.io/replica-id": strconv.Itoa(rid), "raft.atomix.io/member-id": strconv.FormatUint(member, 10),
+	}
+	f.create(RaftReplicas, &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": RaftGV.String(), "kind": "RaftReplica",
+		"metadata": map[string]any{"name": fmt.Sprintf("%s-%d-%d", store, pid, rid), "labels": labels},
+		"spec": map[string]any{"groupID": int64(pid), "replicaID": int64(rid), "memberID": int64(member),
+			"pod": map[string]any{"name": pod}, "type": "Voter", "peers": int64(3)},
+	}})
+}
+
+// AddConsensusStore creates a ConsensusStore with its pods, RaftGroups (term 1,
+// leader member ((g-1) mod replicas)+1) and RaftMembers.
+func (f *Fake) AddConsensusStore(store string, groups, replicas int) {
+	for i := range replicas {
+		f.AddPod(fmt.Sprintf("%s-%d", store, i), ConsensusPodLabels(store))
+	}
+	f.create(ConsensusStores, &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": ConsensusGV.String(), "kind": "ConsensusStore",
+		"metadata": map[string]any{"name": store},
+		"spec":     map[string]any{"replicas": int64(replicas), "groups": int64(groups)},
+		"status":   map[string]any{"state": "Ready"},
+	}})
+	for g := 1; g <= groups; g++ {
+		group := fmt.Sprintf("%s-%d", store, g)
+		f.create(RaftGroups, &unstructured.Unstructured{Object: map[string]any{
+			"apiVersion": ConsensusGV.String(), "kind": "RaftGroup",
+			"metadata": map[string]any{"name": group, "ownerReferences": []any{owner(ConsensusGV, "MultiRaftCluster", store, true)}},
+			"spec":     map[string]any{},
+			"status":   map[string]any{"state": "Ready", "term": int64(1), "leader": map[string]any{"name": fmt.Sprintf("%s-%d", group, (g-1)%replicas+1)}},
+		}})
+		for m := 1; m <= replicas; m++ {
+			f.create(RaftMembers, &unstructured.Unstructured{Object: map[string]any{
+				"apiVersion": ConsensusGV.String(), "kind": "RaftMember",
+				"metadata": map[string]any{"name": fmt.Sprintf("%s-%d", group, m), "ownerReferences": []any{
+					owner(ConsensusGV, "MultiRaftCluster", store, true), owner(ConsensusGV, "RaftGroup", group, false)}},
+				"spec": map[string]any{"pod": map[string]any{"name": fmt.Sprintf("%s-%d", store, (replicas*g+(m-1))%replicas)}, "type": "Member"},
+			}})
+		}
+	}
+}
+
+func owner(gv schema.GroupVersion, kind, name string, controller bool) map[string]any {
+	return map[string]any{"apiVersion": gv.String(), "kind": kind, "name": name, "uid": name + "-uid", "controller": controller}
+}
+
+// SetPartitionStatus sets a RaftPartition's or RaftGroup's term and leader ("" = election running).
+func (f *Fake) SetPartitionStatus(gvr schema.GroupVersionResource, name string, term uint64, leader string) {
+	res := f.Dynamic.Resource(gvr).Namespace(f.Namespace)
+	u, err := res.Get(context.Background(), name, metav1.GetOptions{})
+	if err != nil {
+		panic(fmt.Sprintf("reading %s %s: %v", gvr.Resource, name, err))
+	}
+	st := map[string]any{"state": "Ready", "term": int64(term)}
+	if leader != "" {
+		st["leader"] = map[string]any{"name": leader}
+	}
+	u.Object["status"] = st
+	if _, err := res.Update(context.Background(), u, metav1.UpdateOptions{}); err != nil {
+		panic(fmt.Sprintf("updating %s %s: %v", gvr.Resource, name, err))
+	}
+}
+
+// Mutate applies fn to a custom resource and stores the result.
+func (f *Fake) Mutate(gvr schema.GroupVersionResource, name string, fn func(*unstructured.Unstructured)) {
+	res := f.Dynamic.Resource(gvr).Namespace(f.Namespace)
+	u, err := res.Get(context.Background(), name, metav1.GetOptions{})
+	if err != nil {
+		panic(fmt.Sprintf("reading %s %s: %v", gvr.Resource, name, err))
+	}
+	fn(u)
+	if _, err := res.Update(context.Background(), u, metav1.UpdateOptions{}); err != nil {
+		panic(fmt.Sprintf("updating %s %s: %v", gvr.Resource, name, err))
+	}
+}
+
+// Delete removes a custom resource.
+func (f *Fake) Delete(gvr schema.GroupVersionResource, name string) {
+	if err := f.Dynamic.Resource(gvr).Namespace(f.Namespace).Delete(context.Background(), name, metav1.DeleteOptions{}); err != nil {
+		panic(fmt.Sprintf("deleting %s %s: %v", gvr.Resource, name, err))
+	}
+}
+
+// EnforceDeletePreconditions makes pod deletes honour the UID precondition, as the API server does.
+// With recreate, an accepted delete is followed by a new pod of the same name (a StatefulSet's replacement).
+func (f *Fake) EnforceDeletePreconditions(recreate bool) {
+	f.Kube.PrependReactor("delete", "pods", func(a k8stesting.Action) (bool, runtime.Object, error) {
+		d := a.(k8stesting.DeleteActionImpl)
+		obj, err := f.Kube.Tracker().Get(corev1.SchemeGroupVersion.WithResource("pods"), d.Namespace, d.Name)
+		if err != nil {
+			return true, nil, err
+		}
+		pod := obj.(*corev1.Pod)
+		if pc := d.DeleteOptions.Preconditions; pc != nil && pc.UID != nil && *pc.UID != pod.UID {
+			return true, nil, apierrors.NewConflict(corev1.Resource("pods"), d.Name,
+				fmt.Errorf("precondition failed: UID in precondition: %s, UID in object meta: %s", *pc.UID, pod.UID))
+		}
+		if err := f.Kube.Tracker().Delete(corev1.SchemeGroupVersion.WithResource("pods"), d.Namespace, d.Name); err != nil {
+			return true, nil, err
+		}
+		if recreate {
+			n := pod.DeepCopy()
+			n.UID = f.uid(pod.Name)
+			n.ResourceVersion = ""
+			if err := f.Kube.Tracker().Create(corev1.SchemeGroupVersion.WithResource("pods"), n, d.Namespace); err != nil {
+				return true, nil, err
+			}
+		}
+		return true, nil, nil
+	})
+}

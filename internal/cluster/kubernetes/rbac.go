@@ -1,0 +1,25 @@
+package kubernetes
+
+// Permission is one namespaced RBAC rule the target needs.
+type Permission struct {
+	// APIGroup is the API group ("" for the core group).
+	APIGroup string
+	// Resource is the plural resource name.
+	Resource string
+	// Verbs are the verbs the target calls on the resource, sorted.
+	Verbs []string
+}
+
+var readVerbs = []string{"get", "list", "watch"}
+
+// RequiredPermissions lists every API call the target makes, for both Atomix
+// eras; deployment.yaml's Role grants exactly these (checked by a test).
+var RequiredPermissions = []Permission{
+	{APIGroup: raftGV.Group, Resource: "raftstores", Verbs: readVerbs},
+	{APIGroup: raftGV.Group, Resource: "raftpartitions", Verbs: readVerbs},
+	{APIGroup: raftGV.Group, Resource: "raftreplicas", Verbs: readVerbs},
+	{APIGroup: consensusGV.Group, Resource: "consensusstores", Verbs: readVerbs},
+	{APIGroup: consensusGV.Group, Resource: "raftgroups", Verbs: readVerbs},
+	{APIGroup: consensusGV.Group, Resource: "raftmembers", Verbs: readVerbs},
+	{APIGroup: "", Resource: "pods", Verbs: []string{"delete", "get", "list", "watch"}},
+}

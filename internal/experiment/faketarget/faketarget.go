@@ -1,0 +1,397 @@
+// Package faketarget is an in-memory cluster.Target for tests: partitions
+// with leaders and terms, kills that trigger an election and a restart after
+// configurable delays, and a map whose faults (a dropped acknowledged write,
+// a write applied or not behind an error, a foreign value, reads that never
+// answer) produce every outcome class on demand.
+package faketarget
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	atomixerrors "github.com/atomix/atomix/api/errors"
+	"github.com/atomix/go-sdk/pkg/primitive"
+	_map "github.com/atomix/go-sdk/pkg/primitive/map"
+
+	"github.com/atomix-failover/atomix-failover/internal/cluster"
+	"github.com/atomix-failover/atomix-failover/internal/keyspace"
+)
+
+// Config shapes the fake store.
+type Config struct {
+	// Partitions is the number of partitions.
+	Partitions int
+	// Replicas is the number of members of every partition.
+	Replicas int
+	// ElectionDelay is how long a partition stays leaderless after its leader is killed.
+	ElectionDelay time.Duration
+	// RestartDelay is how long a killed member stays down.
+	RestartDelay time.Duration
+	// OpLatency is the latency of every map operation.
+	OpLatency time.Duration
+}
+
+// DefaultConfig is 3 partitions × 3 replicas with millisecond-scale delays.
+func DefaultConfig() Config {
+	return Config{Partitions: 3, Replicas: 3, ElectionDelay: 15 * time.Millisecond, RestartDelay: 30 * time.Millisecond, OpLatency: 200 * time.Microsecond}
+}
+
+// Fault is what the fake map does to writes or reads of one key.
+type Fault int
+
+const (
+	// DropWrite acknowledges the write without storing it (a lost write).
+	DropWrite Fault = iota + 1
+	// FailWriteApplied stores the write and returns an Unavailable error.
+	FailWriteApplied
+	// FailWriteAbsent returns an Unavailable error without storing the write.
+	FailWriteAbsent
+	// ForeignValue stores another value instead of the written one.
+	ForeignValue
+	// HangReads makes every read of the key wait until its deadline.
+	HangReads
+	// MoveLeaderOnAck moves the partition's leadership to another member when the write is acknowledged.
+	MoveLeaderOnAck
+)
+
+type member struct {
+	id          uint64
+	up          bool
+	pid         int
+	incarnation int
+}
+
+type partition struct {
+	leader     uint64
+	term       uint64
+	observedAt time.Time
+}
+
+// Target is the fake store. It is safe for concurrent use.
+type Target struct {
+	cfg     Config
+	mu      sync.Mutex
+	members []*member
+	parts   []*partition
+	changed chan struct{}
+	data    map[string]string
+	faults  map[string]Fault
+	kills   []cluster.Kill
+	timers  []*time.Timer
+	nextPID int
+	closed  bool
+}
+
+var _ cluster.Target = (*Target)(nil)
+
+// New starts a fake store whose partition p is led by member ((p-1) % replicas)+1 in term 1.
+func New(cfg Config) *Target {
+	t := &Target{cfg: cfg, changed: make(chan struct{}), data: map[string]string{}, faults: map[string]Fault{}, nextPID: 1000}
+	for i := 1; i <= cfg.Replicas; i++ {
+		t.nextPID++
+		t.members = append(t.members, &member{id: uint64(i), up: true, pid: t.nextPID, incarnation: 1})
+	}
+	now := time.Now()
+	for p := 0; p < cfg.Partitions; p++ {
+		t.parts = append(t.parts, &partition{leader: uint64(p%cfg.Replicas) + 1, term: 1, observedAt: now})
+	}
+	return t
+}
+
+// SetFault sets the fault applied to key.
+func (t *Target) SetFault(key string, f Fault) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.faults[key] = f
+}
+
+// Kills returns the kills performed so far.
+func (t *Target) Kills() []cluster.Kill {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return append([]cluster.Kill(nil), t.kills...)
+}
+
+// Value returns the stored value of key.
+func (t *Target) Value(key string) (string, bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	v, ok := t.data[key]
+	return v, ok
+}
+
+func (t *Target) notifyLocked() {
+	close(t.changed)
+	t.changed = make(chan struct{})
+}
+
+func (t *Target) memberLocked(id uint64) cluster.Member {
+	m := t.members[id-1]
+	out := cluster.Member{ID: id, Name: fmt.Sprintf("node-%d", id), Pod: fmt.Sprintf("node-%d", id), UID: fmt.Sprintf("%d@%d", id, m.incarnation)}
+	if m.up {
+		out.PID = m.pid
+	}
+	return out
+}
+
+func (t *Target) leadershipLocked(p int) cluster.Leadership {
+	part := t.parts[p-1]
+	l := cluster.Leadership{Partition: p, Term: part.term, ObservedAt: part.observedAt}
+	if part.leader != 0 {
+		l.Leader = t.memberLocked(part.leader)
+	}
+	for _, m := range t.members {
+		if m.id != part.leader {
+			l.Followers = append(l.Followers, t.memberLocked(m.id))
+		}
+	}
+	return l
+}
+
+func (t *Target) checkPartition(p int) error {
+	if p < 1 || p > t.cfg.Partitions {
+		return fmt.Errorf("partition %d: want 1..%d", p, t.cfg.Partitions)
+	}
+	return nil
+}
+
+// Info implements cluster.Target.
+func (t *Target) Info() cluster.Info {
+	return cluster.Info{Target: "fake", Store: "fake", Partitions: t.cfg.Partitions, Replicas: t.cfg.Replicas, Versions: map[string]string{"fake": "1"}}
+}
+
+// Leaders implements cluster.Target.
+func (t *Target) Leaders(ctx context.Context) ([]cluster.Leadership, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	out := make([]cluster.Leadership, 0, len(t.parts))
+	for p := 1; p <= len(t.parts); p++ {
+		out = append(out, t.leadershipLocked(p))
+	}
+	return out, ctx.Err()
+}
+
+// Leader implements cluster.Target.
+func (t *Target) Leader(ctx context.Context, p int) (cluster.Leadership, error) {
+	if err := t.checkPartition(p); err != nil {
+		return cluster.Leadership{}, err
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	l := t.leadershipLocked(p)
+	if !l.HasLeader() {
+		return l, cluster.ErrNoLeader
+	}
+	return l, ctx.Err()
+}
+
+// WaitForLeader implements cluster.Target.
+func (t *Target) WaitForLeader(ctx context.Context, p int, afterTerm uint64) (cluster.Leadership, error) {
+	if err := t.checkPartition(p); err != nil {
+		return cluster.Leadership{}, err
+	}
+	for {
+		t.mu.Lock()
+		l := t.leadershipLocked(p)
+		ch := t.changed
+		t.mu.Unlock()
+		if l.HasLeader() && l.Term > afterTerm {
+			return l, nil
+		}
+		select {
+		case <-ctx.Done():
+			return l, fmt.Errorf("waiting for a leader of partition %d after term %d: %w", p, afterTerm, ctx.Err())
+		case <-ch:
+		}
+	}
+}
+
+// PlanKill implements cluster.Target.
+func (t *Target) PlanKill(ctx context.Context, p int) (cluster.Leadership, error) {
+	return t.Leader(ctx, p)
+}
+
+// KillLeader implements cluster.Target: the leader's member goes down, every
+// partition it led elects another running member after ElectionDelay, and
+// the member restarts after RestartDelay.
+func (t *Target) KillLeader(ctx context.Context, p int) (cluster.Kill, error) {
+	if err := t.checkPartition(p); err != nil {
+		return cluster.Kill{}, err
+	}
+	if err := ctx.Err(); err != nil {
+		return cluster.Kill{}, err
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	part := t.parts[p-1]
+	if part.leader == 0 {
+		return cluster.Kill{}, cluster.ErrNoLeader
+	}
+	k := cluster.Kill{Partition: p, Victim: t.memberLocked(part.leader), Term: part.term, SentAt: time.Now()}
+	victim := t.members[part.leader-1]
+	victim.up = false
+	for _, q := range t.parts {
+		if q.leader == victim.id {
+			q.leader = 0
+			q.term++
+			q.observedAt = time.Now()
+		}
+	}
+	t.notifyLocked()
+	k.DoneAt = time.Now()
+	t.kills = append(t.kills, k)
+	t.timers = append(t.timers,
+		time.AfterFunc(t.cfg.ElectionDelay, t.elect),
+		time.AfterFunc(t.cfg.RestartDelay, func() { t.restart(victim.id) }))
+	return k, nil
+}
+
+func (t *Target) elect() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.closed {
+		return
+	}
+	for _, q := range t.parts {
+		if q.leader != 0 {
+			continue
+		}
+		for _, m := range t.members {
+			if m.up {
+				q.leader = m.id
+				q.observedAt = time.Now()
+				break
+			}
+		}
+	}
+	t.notifyLocked()
+}
+
+func (t *Target) restart(id uint64) {
+	t.mu.Lock()
+	if t.closed {
+		t.mu.Unlock()
+		return
+	}
+	m := t.members[id-1]
+	m.up = true
+	m.incarnation++
+	t.nextPID++
+	m.pid = t.nextPID
+	t.notifyLocked()
+	t.mu.Unlock()
+	t.elect()
+}
+
+func (t *Target) moveLeaderLocked(p int) {
+	q := t.parts[p-1]
+	for _, m := range t.members {
+		if m.up && m.id != q.leader {
+			q.leader = m.id
+			q.term++
+			q.observedAt = time.Now()
+			t.notifyLocked()
+			return
+		}
+	}
+}
+
+// Map implements cluster.Target.
+func (t *Target) Map(ctx context.Context, name string) (cluster.Map, error) {
+	return &fakeMap{t: t, name: name}, ctx.Err()
+}
+
+// Close implements cluster.Target; it stops every pending election and restart.
+func (t *Target) Close() error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.closed = true
+	for _, tm := range t.timers {
+		tm.Stop()
+	}
+	return nil
+}
+
+type fakeMap struct {
+	cluster.Map
+	t    *Target
+	name string
+}
+
+func (m *fakeMap) Name() string                    { return m.name }
+func (m *fakeMap) Close(ctx context.Context) error { return nil }
+
+// await blocks for the operation latency and until key's partition has a leader.
+func (m *fakeMap) await(ctx context.Context, key string) error {
+	lat := time.NewTimer(m.t.cfg.OpLatency)
+	defer lat.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-lat.C:
+	}
+	p := keyspace.AtomixIndex(key, m.t.cfg.Partitions) + 1
+	for {
+		m.t.mu.Lock()
+		ok := m.t.parts[p-1].leader != 0
+		ch := m.t.changed
+		m.t.mu.Unlock()
+		if ok {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return atomixerrors.NewTimeout("partition %d unavailable: %v", p, ctx.Err())
+		case <-ch:
+		}
+	}
+}
+
+func (m *fakeMap) Put(ctx context.Context, key string, value string, _ ..._map.PutOption) (*_map.Entry[string, string], error) {
+	if err := m.await(ctx, key); err != nil {
+		return nil, err
+	}
+	m.t.mu.Lock()
+	defer m.t.mu.Unlock()
+	entry := &_map.Entry[string, string]{Key: key, Versioned: primitive.Versioned[string]{Value: value}}
+	switch m.t.faults[key] {
+	case DropWrite:
+		return entry, nil
+	case FailWriteApplied:
+		m.t.data[key] = value
+		return nil, atomixerrors.NewUnavailable("injected failure after apply")
+	case FailWriteAbsent:
+		return nil, atomixerrors.NewUnavailable("injected failure")
+	case ForeignValue:
+		m.t.data[key] = "foreign"
+		return entry, nil
+	case MoveLeaderOnAck:
+		m.t.data[key] = value
+		m.t.moveLeaderLocked(keyspace.AtomixIndex(key, m.t.cfg.Partitions) + 1)
+		return entry, nil
+	}
+	m.t.data[key] = value
+	return entry, nil
+}
+
+func (m *fakeMap) Get(ctx context.Context, key string, _ ..._map.GetOption) (*_map.Entry[string, string], error) {
+	m.t.mu.Lock()
+	hang := m.t.faults[key] == HangReads
+	m.t.mu.Unlock()
+	if hang {
+		<-ctx.Done()
+		return nil, atomixerrors.NewTimeout("injected hang: %v", ctx.Err())
+	}
+	if err := m.await(ctx, key); err != nil {
+		return nil, err
+	}
+	m.t.mu.Lock()
+	defer m.t.mu.Unlock()
+	v, ok := m.t.data[key]
+	if !ok {
+		return nil, atomixerrors.NewNotFound("key %s not found", key)
+	}
+	return &_map.Entry[string, string]{Key: key, Versioned: primitive.Versioned[string]{Value: v}}, nil
+}

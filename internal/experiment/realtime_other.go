@@ -1,0 +1,5 @@
+//go:build !linux
+
+package experiment
+
+func enterRealtime() (restore func(), ok bool) { return nil, false }

@@ -1,0 +1,169 @@
+package report
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"strings"
+
+	"github.com/atomix-failover/atomix-failover/internal/results"
+)
+
+// Formats are the output formats, the first the default.
+var Formats = []string{"text", "markdown", "json", "csv", "html"}
+
+// Config is one invocation of the analyzer.
+type Config struct {
+	// Logs are the results logs to read, in order; "-" is standard input.
+	Logs   []string
+	Format string
+	// RunID restricts the report to one run; Merge pools all runs.
+	RunID string
+	Merge bool
+	// Out is the output file; empty or "-" is standard output.
+	Out string
+}
+
+// Result is what an invocation found, for the exit status.
+type Result struct {
+	Lost     int
+	Warnings int
+}
+
+// Execute reads cfg.Logs, writes the report in cfg.Format and returns the
+// number of lost writes reported. Errors caused by the input or the
+// configuration wrap ErrBadInput.
+func Execute(cfg Config, stdin io.Reader, stdout, stderr io.Writer) (Result, error) {
+	if cfg.Format == "" {
+		cfg.Format = Formats[0]
+	}
+	if !slices.Contains(Formats, cfg.Format) {
+		return Result{}, badInput("unknown format %q (want one of %s)", cfg.Format, strings.Join(Formats, ", "))
+	}
+	if len(cfg.Logs) == 0 {
+		return Result{}, badInput("no results log given (a path, or - for standard input)")
+	}
+	if cfg.Merge && cfg.RunID != "" {
+		return Result{}, badInput("--merge and --run exclude each other")
+	}
+	inputs, closeAll, err := openInputs(cfg.Logs, stdin)
+	if err != nil {
+		return Result{}, err
+	}
+	defer closeAll()
+
+	var a *Analysis
+	if cfg.Format == "csv" {
+		a, err = writeCSVFile(cfg, inputs, stdout)
+	} else {
+		a, err = Analyze(inputs, Options{RunID: cfg.RunID, Merge: cfg.Merge})
+		if err == nil {
+			err = writeOutput(cfg.Out, stdout, func(w io.Writer) error { return render(cfg.Format, w, a) })
+		}
+	}
+	if err != nil {
+		return Result{}, err
+	}
+	if a.WarningCount > 0 {
+		fmt.Fprintf(stderr, "analyze: %s in the input\n", plural(a.WarningCount, "warning", "warnings"))
+		if cfg.Format == "csv" {
+			for i, w := range a.Warnings {
+				if i == MaxListedWarnings {
+					break
+				}
+				fmt.Fprintf(stderr, "warning: %s\n", w)
+			}
+		}
+	}
+	return Result{Lost: a.Lost(), Warnings: a.WarningCount}, nil
+}
+
+func render(format string, w io.Writer, a *Analysis) error {
+	switch format {
+	case "markdown":
+		return WriteMarkdown(w, a)
+	case "json":
+		return WriteJSON(w, a)
+	case "html":
+		return WriteHTML(w, a)
+	}
+	return WriteText(w, a)
+}
+
+func openInputs(paths []string, stdin io.Reader) ([]Input, func(), error) {
+	var files []*os.File
+	closeAll := func() {
+		for _, f := range files {
+			_ = f.Close()
+		}
+	}
+	var inputs []Input
+	usedStdin := false
+	for _, p := range paths {
+		if p == "-" {
+			if usedStdin {
+				closeAll()
+				return nil, nil, badInput("standard input (-) given twice")
+			}
+			usedStdin = true
+			inputs = append(inputs, Input{Name: "<stdin>", R: stdin})
+			continue
+		}
+		f, err := os.Open(p)
+		if err != nil {
+			closeAll()
+			return nil, nil, fmt.Errorf("%w: opening results log: %w", ErrBadInput, err)
+		}
+		files = append(files, f)
+		inputs = append(inputs, Input{Name: p, R: f})
+	}
+	return inputs, closeAll, nil
+}
+
+// writeOutput runs write on the output: stdout, or the file out, which is
+// removed again if writing fails.
+func writeOutput(out string, stdout io.Writer, write func(io.Writer) error) error {
+	if out == "" || out == "-" {
+		return write(stdout)
+	}
+	f, err := os.Create(out)
+	if err != nil {
+		return fmt.Errorf("creating report file: %w", err)
+	}
+	bw := bufio.NewWriterSize(f, 1<<20)
+	err = write(bw)
+	if err == nil {
+		err = bw.Flush()
+	}
+	if cerr := f.Close(); err == nil && cerr != nil {
+		err = fmt.Errorf("closing report file: %w", cerr)
+	}
+	if err != nil {
+		_ = os.Remove(out)
+	}
+	return err
+}
+
+// writeCSVFile streams one CSV row per trial while analyzing.
+func writeCSVFile(cfg Config, inputs []Input, stdout io.Writer) (*Analysis, error) {
+	var a *Analysis
+	err := writeOutput(cfg.Out, stdout, func(w io.Writer) error {
+		cw, err := NewCSVWriter(w)
+		if err != nil {
+			return err
+		}
+		a, err = Analyze(inputs, Options{RunID: cfg.RunID, Merge: cfg.Merge, OnTrial: func(t *results.Trial, m Metrics) error {
+			return cw.Trial(t, m)
+		}})
+		if err != nil {
+			return err
+		}
+		return cw.Flush()
+	})
+	if err != nil {
+		return nil, err
+	}
+	return a, nil
+}

@@ -1,0 +1,219 @@
+package results
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+)
+
+// DefaultMaxLine is the longest line, in bytes without its newline, that a
+// Reader decodes; longer lines are skipped with a warning.
+const DefaultMaxLine = 16 << 20
+
+// MaxKeptWarnings is how many warnings a Reader keeps verbatim; the rest are
+// only counted.
+const MaxKeptWarnings = 1000
+
+// Warning is a problem with one line of a log that made the reader skip it.
+type Warning struct {
+	Line int
+	Msg  string
+}
+
+// String is the warning as "line N: message".
+func (w Warning) String() string { return fmt.Sprintf("line %d: %s", w.Line, w.Msg) }
+
+// Record is one decoded line of a log: exactly one of Run, Trial and Summary is set.
+type Record struct {
+	Line    int
+	Run     *Run
+	Trial   *Trial
+	Summary *Summary
+}
+
+// Reader decodes a results log line by line. It never panics on bad input:
+// lines it cannot use (malformed JSON, wrong field types, unknown record
+// types, lines over the maximum length, a torn last line) are skipped and
+// reported as warnings with their line numbers. Memory is bounded by the
+// maximum line length.
+type Reader struct {
+	br       *bufio.Reader
+	maxLine  int
+	line     int
+	buf      []byte
+	warnings []Warning
+	nwarn    int
+	done     bool
+}
+
+// NewReader returns a Reader of r with the DefaultMaxLine limit.
+func NewReader(r io.Reader) *Reader { return newReaderSize(r, 256<<10) }
+
+func newReaderSize(r io.Reader, size int) *Reader {
+	return &Reader{br: bufio.NewReaderSize(r, size), maxLine: DefaultMaxLine}
+}
+
+// SetMaxLine changes the longest accepted line (n bytes, at least 1).
+func (r *Reader) SetMaxLine(n int) { r.maxLine = max(n, 1) }
+
+// Lines is the number of lines read so far.
+func (r *Reader) Lines() int { return r.line }
+
+// Warnings returns the first MaxKeptWarnings warnings.
+func (r *Reader) Warnings() []Warning { return r.warnings }
+
+// WarningCount is the number of warnings, kept or not.
+func (r *Reader) WarningCount() int { return r.nwarn }
+
+func (r *Reader) warn(line int, format string, args ...any) {
+	r.nwarn++
+	if len(r.warnings) < MaxKeptWarnings {
+		r.warnings = append(r.warnings, Warning{Line: line, Msg: fmt.Sprintf(format, args...)})
+	}
+}
+
+// Next returns the next usable record. It returns io.EOF at the end of the
+// input and any other error only when reading the input itself fails.
+func (r *Reader) Next() (Record, error) {
+	for !r.done {
+		line, complete, tooLong, err := r.readLine()
+		if err != nil {
+			return Record{}, err
+		}
+		if !complete {
+			r.done = true
+			if len(line) == 0 && !tooLong {
+				break // the file ends with a newline
+			}
+		}
+		r.line++
+		if tooLong {
+			r.warn(r.line, "line longer than %d bytes: skipped", r.maxLine)
+			continue
+		}
+		line = bytes.TrimSpace(line)
+		if len(line) == 0 {
+			continue
+		}
+		rec, err := decodeLine(line)
+		if err != nil {
+			if !complete {
+				r.warn(r.line, "torn last line (%d bytes, no newline at end of file): skipped", len(line))
+			} else {
+				r.warn(r.line, "%v: skipped", err)
+			}
+			continue
+		}
+		rec.Line = r.line
+		return rec, nil
+	}
+	return Record{}, io.EOF
+}
+
+// readLine returns the next line without its newline; complete is false
+// for a last line that has no newline (or for none at all at the end of the
+// input). A line over the limit is consumed but not kept: tooLong is set.
+// The returned slice is valid until the next call.
+func (r *Reader) readLine() (line []byte, complete, tooLong bool, err error) {
+	r.buf = r.buf[:0]
+	if cap(r.buf) > 1<<20 {
+		r.buf = nil // do not keep a multi-megabyte buffer after a long line
+	}
+	first := true
+	for {
+		chunk, err := r.br.ReadSlice('\n')
+		switch {
+		case err == nil:
+			chunk = chunk[:len(chunk)-1]
+			if tooLong || len(r.buf)+len(chunk) > r.maxLine {
+				return nil, true, true, nil
+			}
+			if first {
+				return chunk, true, false, nil // common case: no copy
+			}
+			r.buf = append(r.buf, chunk...)
+			return r.buf, true, false, nil
+		case errors.Is(err, bufio.ErrBufferFull), errors.Is(err, io.EOF):
+			if !tooLong && len(r.buf)+len(chunk) > r.maxLine {
+				tooLong = true
+				r.buf = r.buf[:0]
+			}
+			if !tooLong {
+				r.buf = append(r.buf, chunk...)
+			}
+			if errors.Is(err, io.EOF) {
+				return r.buf, false, tooLong, nil
+			}
+			first = false
+		default:
+			return nil, false, false, fmt.Errorf("reading results log line %d: %w", r.line+1, err)
+		}
+	}
+}
+
+// anyRecord has the fields of every record type, so that a line is decoded
+// once whatever its type. The JSON names of Run and Summary fields that a
+// Trial lacks are declared here; the shared ones come from Trial.
+type anyRecord struct {
+	Trial
+	Seed        int64             `json:"seed"`
+	Target      string            `json:"target"`
+	Store       string            `json:"store"`
+	Partitions  int               `json:"partitions"`
+	Replicas    int               `json:"replicas"`
+	Scenarios   []string          `json:"scenarios"`
+	Config      json.RawMessage   `json:"config,omitempty"`
+	Versions    map[string]string `json:"versions,omitempty"`
+	Trials      int               `json:"trials"`
+	EndedAt     string            `json:"ended_at"`
+	Outcomes    map[string]int    `json:"outcomes,omitempty"`
+	Interrupted bool              `json:"interrupted,omitempty"`
+}
+
+// ValidOutcome reports whether o is one of the five outcome classes.
+func ValidOutcome(o string) bool {
+	switch o {
+	case OutcomeDurable, OutcomeLost, OutcomeIndeterminateApplied, OutcomeIndeterminateAbsent, OutcomeInconclusive:
+		return true
+	}
+	return false
+}
+
+func decodeLine(line []byte) (Record, error) {
+	if line[0] != '{' {
+		return Record{}, errors.New("not a JSON object")
+	}
+	var a anyRecord
+	if err := json.Unmarshal(line, &a); err != nil {
+		return Record{}, fmt.Errorf("malformed record: %w", err)
+	}
+	if a.Type == "" {
+		return Record{}, errors.New(`record without "type"`)
+	}
+	if a.RunID == "" && (a.Type == TypeRun || a.Type == TypeTrial || a.Type == TypeSummary) {
+		return Record{}, fmt.Errorf(`%s record without "run_id"`, a.Type)
+	}
+	switch a.Type {
+	case TypeTrial:
+		if !ValidOutcome(a.Outcome) {
+			return Record{}, fmt.Errorf("trial %d: unknown outcome %.40q", a.Trial.Trial, a.Outcome)
+		}
+		t := a.Trial
+		return Record{Trial: &t}, nil
+	case TypeRun:
+		return Record{Run: &Run{
+			Type: a.Type, RunID: a.RunID, StartedAt: a.StartedAt, Seed: a.Seed,
+			Target: a.Target, Store: a.Store, Partitions: a.Partitions, Replicas: a.Replicas,
+			Scenarios: a.Scenarios, Config: a.Config, Versions: a.Versions,
+		}}, nil
+	case TypeSummary:
+		return Record{Summary: &Summary{
+			Type: a.Type, RunID: a.RunID, Trials: a.Trials, EndedAt: a.EndedAt,
+			Outcomes: a.Outcomes, Interrupted: a.Interrupted,
+		}}, nil
+	}
+	return Record{}, fmt.Errorf("unknown record type %.40q", a.Type)
+}
