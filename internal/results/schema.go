@@ -109,8 +109,8 @@ type Trial struct {
 	// Retargeted is true when the leader moved between the write and the kill
 	// and the kill was aimed at the new leader.
 	Retargeted bool `json:"retargeted,omitempty"`
-	// SHA256Partition is the partition index SHA-256 alone would pick (always
-	// equal to the routed partition for keys from internal/keyspace).
+	// SHA256Partition is the 1-based partition ID SHA-256 alone would pick
+	// (sha256(key)[0] % P + 1); equal to Partition for keys from internal/keyspace.
 	SHA256Partition *int `json:"sha256_partition,omitempty"`
 }
 
