@@ -45,7 +45,7 @@ func newLeadersCommand(s Streams, logger loggerFunc) *cobra.Command {
 
 // withTarget opens the target, runs f, and always closes the target.
 func withTarget(ctx context.Context, tf *targetFlags, log *zap.Logger, f func(context.Context, cluster.Target) error) (err error) {
-	tgt, err := tf.open(ctx, log)
+	tgt, err := openTarget(ctx, tf, log)
 	if err != nil {
 		return err
 	}

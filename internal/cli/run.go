@@ -89,34 +89,24 @@ func runCampaign(ctx context.Context, tf *targetFlags, cfg experiment.Config, ou
 		}
 	}()
 	cfg.Target = targetConfig(tf)
-	tgt, err := openTarget(ctx, tf, log)
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if cerr := tgt.Close(); cerr != nil {
-			log.Error("closing target", zap.Error(cerr))
-			if err == nil {
-				err = usageError(fmt.Errorf("closing target: %w", cerr))
+	return withTarget(ctx, tf, log, func(ctx context.Context, tgt cluster.Target) error {
+		began := time.Now()
+		r := &experiment.Runner{Target: tgt, Sink: w, Log: log.Named("campaign"), Config: cfg}
+		res, err := r.Run(ctx)
+		if err != nil {
+			if errors.Is(err, experiment.ErrTarget) {
+				return usageError(err)
 			}
+			return err
 		}
-	}()
-	began := time.Now()
-	r := &experiment.Runner{Target: tgt, Sink: w, Log: log.Named("campaign"), Config: cfg}
-	res, err := r.Run(ctx)
-	if err != nil {
-		if errors.Is(err, experiment.ErrTarget) {
-			return usageError(err)
+		log.Info("results appended", zap.String("out", w.Path()), zap.String("run_id", res.RunID),
+			zap.Duration("wall", time.Since(began)))
+		if n := res.Lost(); n > 0 {
+			return &ExitError{Code: ExitViolation, Err: fmt.Errorf("durability violation: %d acknowledged write(s) lost (run %s, see %s)", n, res.RunID, w.Path())}
 		}
-		return err
-	}
-	log.Info("results appended", zap.String("out", w.Path()), zap.String("run_id", res.RunID),
-		zap.Duration("wall", time.Since(began)))
-	if n := res.Lost(); n > 0 {
-		return &ExitError{Code: ExitViolation, Err: fmt.Errorf("durability violation: %d acknowledged write(s) lost (run %s, see %s)", n, res.RunID, w.Path())}
-	}
-	if res.Interrupted {
-		return &ExitError{Code: ExitInterrupted, Err: fmt.Errorf("interrupted after %d trial(s) (run %s)", res.Trials, res.RunID)}
-	}
-	return nil
+		if res.Interrupted {
+			return &ExitError{Code: ExitInterrupted, Err: fmt.Errorf("interrupted after %d trial(s) (run %s)", res.Trials, res.RunID)}
+		}
+		return nil
+	})
 }
