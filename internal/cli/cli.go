@@ -21,6 +21,9 @@ const (
 	ExitOK        = 0
 	ExitViolation = 1
 	ExitUsage     = 2
+	// ExitInterrupted: stopped by SIGINT or SIGTERM without a durability
+	// violation (128 + SIGINT, as shells report it).
+	ExitInterrupted = 130
 )
 
 // ExitError carries an exit status out of a command.
@@ -37,6 +40,19 @@ func (e *ExitError) Error() string {
 }
 
 func (e *ExitError) Unwrap() error { return e.Err }
+
+// interrupted turns the error of a command stopped by SIGINT or SIGTERM (ctx
+// cancelled) into exit 130, unless it records a durability violation.
+func interrupted(ctx context.Context, err error) error {
+	var exit *ExitError
+	if err == nil || ctx.Err() == nil || (errors.As(err, &exit) && exit.Code == ExitViolation) {
+		return err
+	}
+	if errors.As(err, &exit) && exit.Code == ExitInterrupted {
+		return err
+	}
+	return &ExitError{Code: ExitInterrupted, Err: fmt.Errorf("interrupted: %w", err)}
+}
 
 // usageError marks err as bad usage or an unreachable target (exit 2).
 func usageError(err error) error { return &ExitError{Code: ExitUsage, Err: err} }

@@ -45,6 +45,7 @@ func newLeadersCommand(s Streams, logger loggerFunc) *cobra.Command {
 
 // withTarget opens the target, runs f, and always closes the target.
 func withTarget(ctx context.Context, tf *targetFlags, log *zap.Logger, f func(context.Context, cluster.Target) error) (err error) {
+	defer func() { err = interrupted(ctx, err) }()
 	tgt, err := openTarget(ctx, tf, log)
 	if err != nil {
 		return err
@@ -137,11 +138,16 @@ func killLeader(ctx context.Context, w io.Writer, tgt cluster.Target, partition 
 		return nil
 	}
 	k, err := tgt.KillLeader(cctx, partition)
-	if err != nil {
+	switch {
+	case err != nil && k.SentAt.IsZero():
 		return usageError(fmt.Errorf("killing the leader of partition %d: %w", partition, err))
+	case err != nil:
+		_, _ = fmt.Fprintf(w, "killed     %s, leader of partition %d in term %d (kill sent, not confirmed: %v)\n",
+			k.Victim, partition, k.Term, err)
+	default:
+		_, _ = fmt.Fprintf(w, "killed     %s, leader of partition %d in term %d (kill confirmed after %s)\n",
+			k.Victim, partition, k.Term, k.DoneAt.Sub(k.SentAt).Round(time.Microsecond))
 	}
-	_, _ = fmt.Fprintf(w, "killed     %s, leader of partition %d in term %d (kill confirmed after %s)\n",
-		k.Victim, partition, k.Term, k.DoneAt.Sub(k.SentAt).Round(time.Microsecond))
 	wctx, wcancel := context.WithTimeout(ctx, wait)
 	defer wcancel()
 	nl, err := tgt.WaitForLeader(wctx, partition, k.Term)

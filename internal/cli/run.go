@@ -18,10 +18,6 @@ import (
 // DefaultOut is the results log the campaign appends to by default.
 const DefaultOut = "logs/enhanced-failover-test-results.log"
 
-// ExitInterrupted is the exit status of a campaign stopped by SIGINT or SIGTERM
-// without a durability violation (128 + SIGINT, as shells report it).
-const ExitInterrupted = 130
-
 // openTarget starts or connects to the target; tests replace it.
 var openTarget = func(ctx context.Context, tf *targetFlags, log *zap.Logger) (cluster.Target, error) {
 	return tf.open(ctx, log)
@@ -93,20 +89,33 @@ func runCampaign(ctx context.Context, tf *targetFlags, cfg experiment.Config, ou
 		began := time.Now()
 		r := &experiment.Runner{Target: tgt, Sink: w, Log: log.Named("campaign"), Config: cfg}
 		res, err := r.Run(ctx)
-		if err != nil {
-			if errors.Is(err, experiment.ErrTarget) {
-				return usageError(err)
-			}
-			return err
+		if err == nil {
+			log.Info("results appended", zap.String("out", w.Path()), zap.String("run_id", res.RunID),
+				zap.Duration("wall", time.Since(began)))
 		}
-		log.Info("results appended", zap.String("out", w.Path()), zap.String("run_id", res.RunID),
-			zap.Duration("wall", time.Since(began)))
-		if n := res.Lost(); n > 0 {
-			return &ExitError{Code: ExitViolation, Err: fmt.Errorf("durability violation: %d acknowledged write(s) lost (run %s, see %s)", n, res.RunID, w.Path())}
-		}
-		if res.Interrupted {
-			return &ExitError{Code: ExitInterrupted, Err: fmt.Errorf("interrupted after %d trial(s) (run %s)", res.Trials, res.RunID)}
-		}
-		return nil
+		return campaignExit(res, err, w.Path())
 	})
+}
+
+// campaignExit maps a campaign's result to the command's exit: a lost write
+// (1) outranks every other failure, then a failed campaign (2 when the target
+// failed), then an interruption (130).
+func campaignExit(res experiment.Result, err error, out string) error {
+	if n := res.Lost(); n > 0 {
+		msg := fmt.Sprintf("durability violation: %d acknowledged write(s) lost (run %s, see %s)", n, res.RunID, out)
+		if err != nil {
+			return &ExitError{Code: ExitViolation, Err: fmt.Errorf("%s; then the campaign failed: %w", msg, err)}
+		}
+		return &ExitError{Code: ExitViolation, Err: errors.New(msg)}
+	}
+	if err != nil {
+		if errors.Is(err, experiment.ErrTarget) {
+			return usageError(err)
+		}
+		return err
+	}
+	if res.Interrupted {
+		return &ExitError{Code: ExitInterrupted, Err: fmt.Errorf("interrupted after %d trial(s) (run %s)", res.Trials, res.RunID)}
+	}
+	return nil
 }

@@ -5,6 +5,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -137,5 +139,72 @@ func TestRunInterrupted(t *testing.T) {
 	want := []string{results.TypeRun, "trial:" + results.OutcomeInconclusive, results.TypeSummary}
 	if strings.Join(types, ",") != strings.Join(want, ",") {
 		t.Fatalf("records %v, want %v", types, want)
+	}
+}
+
+func TestInterruptedWhileStartingTarget(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	old := openTarget
+	openTarget = func(ctx context.Context, tf *targetFlags, log *zap.Logger) (cluster.Target, error) {
+		cancel()
+		<-ctx.Done()
+		return nil, usageError(fmt.Errorf("starting local target: %w", ctx.Err()))
+	}
+	t.Cleanup(func() { openTarget = old })
+	for _, args := range [][]string{{"--out", filepath.Join(t.TempDir(), "out.log")}, {"leaders"}, {"kill-leader", "--partition", "1"}} {
+		t.Run(args[0], func(t *testing.T) {
+			var stderr bytes.Buffer
+			if code := Run(ctx, args, Streams{Stdout: &bytes.Buffer{}, Stderr: &stderr}); code != ExitInterrupted {
+				t.Fatalf("exit %d, want %d:\n%s", code, ExitInterrupted, stderr.String())
+			}
+			if !strings.Contains(stderr.String(), "interrupted") {
+				t.Errorf("stderr does not say it was interrupted:\n%s", stderr.String())
+			}
+		})
+	}
+}
+
+func TestCampaignExit(t *testing.T) {
+	lost := experiment.Result{RunID: "r", Outcomes: map[string]int{results.OutcomeLost: 1, results.OutcomeDurable: 2}}
+	lostInterrupted := lost
+	lostInterrupted.Interrupted = true
+	durable := experiment.Result{RunID: "r", Trials: 3, Outcomes: map[string]int{results.OutcomeDurable: 3}}
+	interrupted := durable
+	interrupted.Interrupted = true
+	diskFull := errors.New("appending trial 3: no space left on device")
+	tests := []struct {
+		name    string
+		res     experiment.Result
+		err     error
+		code    int
+		mention []string
+	}{
+		{"clean", durable, nil, ExitOK, nil},
+		{"lost", lost, nil, ExitViolation, []string{"1 acknowledged write(s) lost", "out.log"}},
+		{"lost, then the log failed", lost, diskFull, ExitViolation, []string{"lost", "no space left"}},
+		{"lost and interrupted", lostInterrupted, nil, ExitViolation, []string{"lost"}},
+		{"interrupted", interrupted, nil, ExitInterrupted, []string{"interrupted after 3"}},
+		{"target failed", durable, fmt.Errorf("settling: %w", experiment.ErrTarget), ExitUsage, []string{"settling"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := campaignExit(tt.res, tt.err, "out.log")
+			code := ExitOK
+			var exit *ExitError
+			switch {
+			case errors.As(err, &exit):
+				code = exit.Code
+			case err != nil:
+				code = -1
+			}
+			if code != tt.code {
+				t.Fatalf("exit %d (%v), want %d", code, err, tt.code)
+			}
+			for _, m := range tt.mention {
+				if !strings.Contains(err.Error(), m) {
+					t.Errorf("error %q does not mention %q", err, m)
+				}
+			}
+		})
 	}
 }

@@ -116,7 +116,9 @@ type Target interface {
 	// KillLeader kills the member verified, right before the kill, to be the
 	// current leader of the partition, and returns once the kill is confirmed.
 	// It refuses (ErrNotLeader, ErrNotMember, ErrNoLeader) without killing
-	// anything when the verification fails.
+	// anything when the verification fails. When the kill was sent but could
+	// not be confirmed, it returns the Kill with SentAt set (DoneAt zero) and
+	// an error.
 	KillLeader(ctx context.Context, partition int) (Kill, error)
 	// Map opens the named go-sdk map through the store's data path.
 	Map(ctx context.Context, name string) (Map, error)

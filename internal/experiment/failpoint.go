@@ -11,8 +11,11 @@ import (
 
 // Injection is the result of firing a failpoint.
 type Injection struct {
-	// Kill is the confirmed kill: victim, its term, sent and done moments.
+	// Kill is the kill: victim, its term, sent and (when confirmed) done moments.
 	Kill cluster.Kill
+	// Unconfirmed is why a kill that was sent (Kill.SentAt set) was not
+	// confirmed; Kill.DoneAt is then zero.
+	Unconfirmed error
 	// Before is the leadership seen before the write.
 	Before cluster.Leadership
 	// Reread is the partition's leadership read just before the kill.
@@ -66,9 +69,10 @@ func (f LeaderKill) Inject(ctx context.Context, partition int, before cluster.Le
 		}
 		inj.Reread = cur
 		k, err := f.Target.KillLeader(ctx, partition)
-		if err == nil {
+		if err == nil || !k.SentAt.IsZero() {
 			inj.Kill = k
-			inj.Retargeted = k.Victim.ID != before.Leader.ID || k.Term != before.Term
+			inj.Unconfirmed = err
+			inj.Retargeted = before.Leader.ID != 0 && (k.Victim.ID != before.Leader.ID || k.Term != before.Term)
 			return inj, nil
 		}
 		lastErr = err

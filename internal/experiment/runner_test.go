@@ -213,6 +213,80 @@ func TestInterrupt(t *testing.T) {
 	}
 }
 
+func TestUnconfirmedKillStillCounts(t *testing.T) {
+	cfg := testConfig(Immediate)
+	run := runFake(t, context.Background(), cfg, func(f *faketarget.Target, _ []TrialPlan) { f.UnconfirmKill(2) }, nil)
+	if len(run.log.trials) != 3 {
+		t.Fatalf("%d trials, want 3", len(run.log.trials))
+	}
+	kill := run.target.Kills()[1]
+	tr := run.log.trials[1]
+	if tr.Outcome != results.OutcomeDurable || tr.LeaderBefore == nil || tr.LeaderBefore.Member != kill.Victim.ID {
+		t.Fatalf("trial 2: outcome %s leader_before %+v (%s); the target killed %+v", tr.Outcome, tr.LeaderBefore, tr.Error, kill)
+	}
+	if tr.T.KillSent == nil || tr.T.KillDone != nil || tr.T.NewLeader == nil {
+		t.Errorf("trial 2: kill_sent %v kill_done %v new_leader %v, want kill_done alone absent", tr.T.KillSent, tr.T.KillDone, tr.T.NewLeader)
+	}
+	if !strings.Contains(tr.Error, "not confirmed") || !strings.Contains(tr.Error, faketarget.ErrUnconfirmed.Error()) {
+		t.Errorf("trial 2: error %q does not say the kill was unconfirmed", tr.Error)
+	}
+	for _, other := range []results.Trial{run.log.trials[0], run.log.trials[2]} {
+		if other.Outcome != results.OutcomeDurable || other.Error != "" {
+			t.Errorf("trial %d: %s %q", other.Trial, other.Outcome, other.Error)
+		}
+	}
+}
+
+func TestLeaderKillRetargeted(t *testing.T) {
+	tgt := faketarget.New(faketarget.DefaultConfig())
+	defer func() { _ = tgt.Close() }()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	cur, err := tgt.Leader(ctx, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := cur
+	other.Leader.ID = cur.Leader.ID%3 + 1
+	stale := cur
+	stale.Term = cur.Term - 1
+	tests := []struct {
+		name   string
+		before cluster.Leadership
+		want   bool
+	}{
+		{"same leader and term", cur, false},
+		{"no leader known before the write", cluster.Leadership{Partition: 1}, false},
+		{"another leader", other, true},
+		{"same leader, older term", stale, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := &fixedLeader{Target: tgt, l: cur}
+			inj, err := LeaderKill{Target: f}.Inject(ctx, 1, tt.before)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if inj.Retargeted != tt.want {
+				t.Errorf("retargeted %v, want %v", inj.Retargeted, tt.want)
+			}
+		})
+	}
+}
+
+// fixedLeader reports the same leadership and kill whatever the store does,
+// so that every case of TestLeaderKillRetargeted kills the same victim.
+type fixedLeader struct {
+	*faketarget.Target
+	l cluster.Leadership
+}
+
+func (f *fixedLeader) Leader(context.Context, int) (cluster.Leadership, error) { return f.l, nil }
+
+func (f *fixedLeader) KillLeader(_ context.Context, p int) (cluster.Kill, error) {
+	return cluster.Kill{Partition: p, Victim: f.l.Leader, Term: f.l.Term, SentAt: time.Now(), DoneAt: time.Now()}, nil
+}
+
 func TestRapidSequentialIsBackToBack(t *testing.T) {
 	cfg := testConfig(RapidSequential)
 	run := runFake(t, context.Background(), cfg, nil, nil)

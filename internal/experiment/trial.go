@@ -108,6 +108,9 @@ func (r *Runner) runTrial(ctx context.Context, m cluster.Map, runID string, plan
 			errs = append(errs, fmt.Sprintf("kill: %v", err))
 		} else {
 			killed = true
+			if inj.Unconfirmed != nil {
+				errs = append(errs, fmt.Sprintf("kill sent, not confirmed: %v", inj.Unconfirmed))
+			}
 			tr.killSent, tr.killDone = inj.Kill.SentAt, inj.Kill.DoneAt
 			if tr.killSent.IsZero() {
 				tr.killSent = tr.fired

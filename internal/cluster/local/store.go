@@ -281,6 +281,9 @@ func (s *Store) waitAllLeaders(ctx context.Context) error {
 			}
 		}
 		sort.Strings(missing)
+		if !errors.Is(err, context.DeadlineExceeded) {
+			return fmt.Errorf("stopped waiting for a leader of %s: %w", strings.Join(missing, ", "), err)
+		}
 		return fmt.Errorf("no leader elected for %s after %s: %w", strings.Join(missing, ", "), s.cfg.StartTimeout, err)
 	}
 	return nil

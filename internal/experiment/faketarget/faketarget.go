@@ -7,6 +7,7 @@ package faketarget
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -79,9 +80,11 @@ type Target struct {
 	data    map[string]string
 	faults  map[string]Fault
 	kills   []cluster.Kill
-	timers  []*time.Timer
-	nextPID int
-	closed  bool
+	// unconfirmed holds the 1-based numbers of kills that are sent but not confirmed.
+	unconfirmed map[int]bool
+	timers      []*time.Timer
+	nextPID     int
+	closed      bool
 }
 
 var _ cluster.Target = (*Target)(nil)
@@ -105,6 +108,21 @@ func (t *Target) SetFault(key string, f Fault) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.faults[key] = f
+}
+
+// ErrUnconfirmed is the error of a kill made unconfirmed by UnconfirmKill.
+var ErrUnconfirmed = errors.New("fake: kill sent, victim not yet gone")
+
+// UnconfirmKill makes the nth kill (1-based) happen but return without
+// DoneAt and with ErrUnconfirmed, as a pod deletion accepted by the API whose
+// pod outlives the call's deadline.
+func (t *Target) UnconfirmKill(nth int) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.unconfirmed == nil {
+		t.unconfirmed = map[int]bool{}
+	}
+	t.unconfirmed[nth] = true
 }
 
 // Kills returns the kills performed so far.
@@ -245,6 +263,10 @@ func (t *Target) KillLeader(ctx context.Context, p int) (cluster.Kill, error) {
 	t.timers = append(t.timers,
 		time.AfterFunc(t.cfg.ElectionDelay, t.elect),
 		time.AfterFunc(t.cfg.RestartDelay, func() { t.restart(victim.id) }))
+	if t.unconfirmed[len(t.kills)] {
+		k.DoneAt = time.Time{}
+		return k, ErrUnconfirmed
+	}
 	return k, nil
 }
 
