@@ -36,6 +36,7 @@ func newRunCommand(s Streams, logger loggerFunc) *cobra.Command {
 	fs.StringSliceVar(&cfg.Scenarios, "scenarios", cfg.Scenarios, "scenarios to run, in order: "+strings.Join(experiment.ScenarioNames(), ", "))
 	fs.IntVar(&cfg.Repeat, "repeat", cfg.Repeat, "rounds of the scenarios")
 	fs.Int64Var(&cfg.Seed, "seed", cfg.Seed, "seed fixing keys, trial order and partitions")
+	fs.BoolVar(&cfg.Shuffle, "shuffle", cfg.Shuffle, "run each round's trials in an order drawn from the seed, not scenario by scenario (rapid-sequential stays together)")
 	fs.StringVar(&out, "out", out, "results log (JSON lines, appended)")
 	fs.StringVar(&cfg.Map, "map", cfg.Map, "name of the Atomix map written")
 	fs.DurationVar(&cfg.VerifyTimeout, "verify-timeout", cfg.VerifyTimeout, "how long to wait for the election, recovery and (again) the read-back before a trial is inconclusive")

@@ -58,7 +58,7 @@ func recordTypes(t *testing.T, path string) []string {
 }
 
 func TestRunCommand(t *testing.T) {
-	plans, err := experiment.Plan(1, experiment.Scenarios()[:1], 1, 3)
+	plans, err := experiment.Plan(1, experiment.Scenarios()[:1], 1, 3, false)
 	if err != nil {
 		t.Fatal(err)
 	}

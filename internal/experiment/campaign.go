@@ -32,6 +32,9 @@ type Config struct {
 	Scenarios []string `json:"scenarios"`
 	// Repeat is the number of rounds of the scenarios.
 	Repeat int `json:"repeat"`
+	// Shuffle runs each round's trials in an order drawn from the seed
+	// (back-to-back trials stay together) instead of scenario by scenario.
+	Shuffle bool `json:"shuffle,omitempty"`
 	// Map is the name of the map written.
 	Map string `json:"map"`
 	// WriteTimeout is the trial write's deadline.
@@ -210,7 +213,7 @@ func (r *Runner) Run(ctx context.Context) (Result, error) {
 	}
 	scenarios, _ := LookupScenarios(r.Config.Scenarios)
 	info := r.Target.Info()
-	plans, err := Plan(r.Config.Seed, scenarios, r.Config.Repeat, info.Partitions)
+	plans, err := Plan(r.Config.Seed, scenarios, r.Config.Repeat, info.Partitions, r.Config.Shuffle)
 	if err != nil {
 		return res, fmt.Errorf("planning the campaign: %w", err)
 	}

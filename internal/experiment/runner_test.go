@@ -55,7 +55,7 @@ func runFake(t *testing.T, ctx context.Context, cfg Config, setup func(*faketarg
 	if err != nil {
 		t.Fatal(err)
 	}
-	plans, err := Plan(cfg.Seed, scen, cfg.Repeat, fc.Partitions)
+	plans, err := Plan(cfg.Seed, scen, cfg.Repeat, fc.Partitions, cfg.Shuffle)
 	if err != nil {
 		t.Fatal(err)
 	}

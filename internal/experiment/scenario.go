@@ -154,10 +154,40 @@ const pcgStream = 0x61746f6d6978
 // ProbeScenario is the scenario name under which probe keys are derived.
 const ProbeScenario = "probe"
 
-// Plan lays out a campaign: Repeat rounds of the scenarios in order, each
-// trial's partition drawn so that every block of P consecutive trials covers
-// every partition once, in an order fixed by the seed.
-func Plan(seed int64, scenarios []Scenario, repeat, partitions int) ([]TrialPlan, error) {
+// shuffleStream is the PCG stream of the trial-order shuffle, apart from the
+// partition draws so that --shuffle does not change how partitions are drawn.
+const shuffleStream = 0x73687566666c65
+
+// block is a run of trials that stays together: one step, or a whole
+// back-to-back scenario such as rapid-sequential.
+type block struct {
+	scenario string
+	steps    []Step
+}
+
+// blocks splits a round of the scenarios into blocks, in order.
+func blocks(scenarios []Scenario) []block {
+	var out []block
+	for _, s := range scenarios {
+		steps := s.Steps()
+		for i := 0; i < len(steps); {
+			j := i + 1
+			for j < len(steps) && steps[j].BackToBack {
+				j++
+			}
+			out = append(out, block{scenario: s.Name(), steps: steps[i:j]})
+			i = j
+		}
+	}
+	return out
+}
+
+// Plan lays out a campaign: Repeat rounds of the scenarios in order (with
+// shuffle, each round's trials in an order drawn from the seed, back-to-back
+// trials kept together), each trial's partition drawn so that every block of
+// P consecutive trials covers every partition once, in an order fixed by the
+// seed.
+func Plan(seed int64, scenarios []Scenario, repeat, partitions int, shuffle bool) ([]TrialPlan, error) {
 	if repeat < 1 {
 		return nil, fmt.Errorf("repeat %d: want at least 1", repeat)
 	}
@@ -165,18 +195,27 @@ func Plan(seed int64, scenarios []Scenario, repeat, partitions int) ([]TrialPlan
 		return nil, fmt.Errorf("partitions %d: want at least 1", partitions)
 	}
 	src := rand.NewPCG(uint64(seed), pcgStream)
+	shuffler := rand.NewPCG(uint64(seed), shuffleStream)
 	var order []int
 	var plans []TrialPlan
 	for round := 0; round < repeat; round++ {
-		for _, s := range scenarios {
-			for _, step := range s.Steps() {
+		bs := blocks(scenarios)
+		if shuffle {
+			reordered := make([]block, len(bs))
+			for i, j := range perm(shuffler, len(bs)) {
+				reordered[i] = bs[j]
+			}
+			bs = reordered
+		}
+		for _, b := range bs {
+			for _, step := range b.steps {
 				if len(order) == 0 {
 					order = perm(src, partitions)
 				}
 				p := order[0] + 1
 				order = order[1:]
 				n := len(plans) + 1
-				key, err := keyspace.Derive(seed, s.Name(), n, p, partitions)
+				key, err := keyspace.Derive(seed, b.scenario, n, p, partitions)
 				if err != nil {
 					return nil, fmt.Errorf("deriving the key of trial %d: %w", n, err)
 				}
@@ -186,7 +225,7 @@ func Plan(seed int64, scenarios []Scenario, repeat, partitions int) ([]TrialPlan
 				}
 				plans = append(plans, TrialPlan{
 					Trial:           n,
-					Scenario:        s.Name(),
+					Scenario:        b.scenario,
 					Step:            step,
 					Partition:       p,
 					Key:             key,

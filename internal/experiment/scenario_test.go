@@ -1,7 +1,9 @@
 package experiment
 
 import (
+	"fmt"
 	"reflect"
+	"slices"
 	"testing"
 	"time"
 
@@ -77,13 +79,13 @@ func TestLookupScenarios(t *testing.T) {
 	}
 }
 
-func mustPlan(t *testing.T, seed int64, names []string, repeat, partitions int) []TrialPlan {
+func mustPlan(t *testing.T, seed int64, names []string, repeat, partitions int, shuffle bool) []TrialPlan {
 	t.Helper()
 	s, err := LookupScenarios(names)
 	if err != nil {
 		t.Fatal(err)
 	}
-	plans, err := Plan(seed, s, repeat, partitions)
+	plans, err := Plan(seed, s, repeat, partitions, shuffle)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -98,20 +100,23 @@ func TestPlan(t *testing.T) {
 		repeat     int
 		partitions int
 		trials     int
+		shuffle    bool
 	}{
-		{"default campaign", 1, DefaultScenarios(), 1, 3, 12},
-		{"all five", 1, ScenarioNames(), 1, 3, 15},
-		{"repeat 3", 7, DefaultScenarios(), 3, 3, 36},
-		{"five partitions", 2, DefaultScenarios(), 1, 5, 12},
-		{"one partition", 3, []string{Immediate}, 2, 1, 6},
+		{"default campaign", 1, DefaultScenarios(), 1, 3, 12, false},
+		{"all five", 1, ScenarioNames(), 1, 3, 15, false},
+		{"repeat 3", 7, DefaultScenarios(), 3, 3, 36, false},
+		{"five partitions", 2, DefaultScenarios(), 1, 5, 12, false},
+		{"one partition", 3, []string{Immediate}, 2, 1, 6, false},
+		{"default campaign shuffled", 1, DefaultScenarios(), 1, 3, 12, true},
+		{"all five shuffled, repeat 2", 4, ScenarioNames(), 2, 3, 30, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			plans := mustPlan(t, tt.seed, tt.scenarios, tt.repeat, tt.partitions)
+			plans := mustPlan(t, tt.seed, tt.scenarios, tt.repeat, tt.partitions, tt.shuffle)
 			if len(plans) != tt.trials {
 				t.Fatalf("%d trials, want %d", len(plans), tt.trials)
 			}
-			if again := mustPlan(t, tt.seed, tt.scenarios, tt.repeat, tt.partitions); !reflect.DeepEqual(plans, again) {
+			if again := mustPlan(t, tt.seed, tt.scenarios, tt.repeat, tt.partitions, tt.shuffle); !reflect.DeepEqual(plans, again) {
 				t.Fatal("same seed, different plan")
 			}
 			counts := map[int]int{}
@@ -150,24 +155,50 @@ func TestPlan(t *testing.T) {
 				}
 			}
 			var want []string
+			var steps []string
 			for r := 0; r < tt.repeat; r++ {
 				for _, s := range tt.scenarios {
 					sc, _ := LookupScenarios([]string{s})
-					for range sc[0].Steps() {
+					for _, st := range sc[0].Steps() {
 						want = append(want, s)
+						steps = append(steps, fmt.Sprintf("%s %+v", s, st))
 					}
 				}
 			}
-			if !reflect.DeepEqual(order, want) {
-				t.Errorf("scenario order %q, want %q", order, want)
+			if !tt.shuffle {
+				if !reflect.DeepEqual(order, want) {
+					t.Errorf("scenario order %q, want %q", order, want)
+				}
+				return
+			}
+			if reflect.DeepEqual(order, want) {
+				t.Errorf("shuffled order %q is the scenario order", order)
+			}
+			var got []string
+			for _, p := range plans {
+				got = append(got, fmt.Sprintf("%s %+v", p.Scenario, p.Step))
+			}
+			per := len(got) / tt.repeat
+			for r := 0; r < tt.repeat; r++ {
+				a, b := slices.Clone(got[r*per:(r+1)*per]), slices.Clone(steps[r*per:(r+1)*per])
+				slices.Sort(a)
+				slices.Sort(b)
+				if !reflect.DeepEqual(a, b) {
+					t.Errorf("round %d runs %q, want the steps %q", r+1, a, b)
+				}
+			}
+			for i, p := range plans {
+				if p.Step.BackToBack && (i == 0 || plans[i-1].Scenario != p.Scenario) {
+					t.Errorf("trial %d (%s) is back-to-back but follows %s", p.Trial, p.Scenario, plans[max(i-1, 0)].Scenario)
+				}
 			}
 		})
 	}
 }
 
 func TestPlanSeedMatters(t *testing.T) {
-	a := mustPlan(t, 1, DefaultScenarios(), 1, 3)
-	b := mustPlan(t, 2, DefaultScenarios(), 1, 3)
+	a := mustPlan(t, 1, DefaultScenarios(), 1, 3, false)
+	b := mustPlan(t, 2, DefaultScenarios(), 1, 3, false)
 	for i := range a {
 		if a[i].Key.Name == b[i].Key.Name {
 			t.Fatalf("trial %d: seeds 1 and 2 share key %s", i+1, a[i].Key.Name)
@@ -181,7 +212,7 @@ func TestPlanSeedMatters(t *testing.T) {
 }
 
 func TestPlanGolden(t *testing.T) {
-	plans := mustPlan(t, DefaultSeed, DefaultScenarios(), 1, 3)
+	plans := mustPlan(t, DefaultSeed, DefaultScenarios(), 1, 3, false)
 	var got []int
 	for _, p := range plans {
 		got = append(got, p.Partition)
@@ -197,10 +228,10 @@ func TestPlanGolden(t *testing.T) {
 
 func TestPlanErrors(t *testing.T) {
 	s := Scenarios()
-	if _, err := Plan(1, s, 0, 3); err == nil {
+	if _, err := Plan(1, s, 0, 3, false); err == nil {
 		t.Error("repeat 0 accepted")
 	}
-	if _, err := Plan(1, s, 1, 0); err == nil {
+	if _, err := Plan(1, s, 1, 0, false); err == nil {
 		t.Error("0 partitions accepted")
 	}
 }
