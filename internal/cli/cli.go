@@ -45,10 +45,7 @@ func (e *ExitError) Unwrap() error { return e.Err }
 // cancelled) into exit 130, unless it records a durability violation.
 func interrupted(ctx context.Context, err error) error {
 	var exit *ExitError
-	if err == nil || ctx.Err() == nil || (errors.As(err, &exit) && exit.Code == ExitViolation) {
-		return err
-	}
-	if errors.As(err, &exit) && exit.Code == ExitInterrupted {
+	if err == nil || ctx.Err() == nil || (errors.As(err, &exit) && (exit.Code == ExitViolation || exit.Code == ExitInterrupted)) {
 		return err
 	}
 	return &ExitError{Code: ExitInterrupted, Err: fmt.Errorf("interrupted: %w", err)}
