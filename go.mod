@@ -10,6 +10,7 @@ require (
 	github.com/atomix/atomix/stores/raft v0.7.0
 	github.com/atomix/go-sdk v0.13.3
 	github.com/gogo/protobuf v1.3.2
+	github.com/lni/dragonboat/v3 v3.3.5
 	github.com/spf13/cobra v1.10.2
 	github.com/spf13/pflag v1.0.10
 	go.uber.org/goleak v1.3.0
@@ -77,7 +78,6 @@ require (
 	github.com/juju/ratelimit v1.0.2-0.20191002062651-f60b32039441 // indirect
 	github.com/kr/pretty v0.3.1 // indirect
 	github.com/kr/text v0.2.0 // indirect
-	github.com/lni/dragonboat/v3 v3.3.5 // indirect
 	github.com/lni/goutils v1.3.0 // indirect
 	github.com/miekg/dns v1.1.26 // indirect
 	github.com/mitchellh/go-homedir v1.1.0 // indirect

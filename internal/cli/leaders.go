@@ -139,11 +139,11 @@ func killLeader(ctx context.Context, w io.Writer, tgt cluster.Target, partition 
 	}
 	k, err := tgt.KillLeader(cctx, partition)
 	switch {
-	case err != nil && k.SentAt.IsZero():
-		return usageError(fmt.Errorf("killing the leader of partition %d: %w", partition, err))
 	case err != nil:
+		return usageError(fmt.Errorf("killing the leader of partition %d: %w", partition, err))
+	case k.Unconfirmed != nil:
 		_, _ = fmt.Fprintf(w, "killed     %s, leader of partition %d in term %d (kill sent, not confirmed: %v)\n",
-			k.Victim, partition, k.Term, err)
+			k.Victim, partition, k.Term, k.Unconfirmed)
 	default:
 		_, _ = fmt.Fprintf(w, "killed     %s, leader of partition %d in term %d (kill confirmed after %s)\n",
 			k.Victim, partition, k.Term, k.DoneAt.Sub(k.SentAt).Round(time.Microsecond))

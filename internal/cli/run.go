@@ -42,10 +42,11 @@ func newRunCommand(s Streams, logger loggerFunc) *cobra.Command {
 	fs.DurationVar(&cfg.VerifyTimeout, "verify-timeout", cfg.VerifyTimeout, "how long to wait for the election, recovery and (again) the read-back before a trial is inconclusive")
 	fs.DurationVar(&cfg.WriteTimeout, "write-timeout", cfg.WriteTimeout, "deadline of each trial's write (a write cut by it is indeterminate)")
 	fs.DurationVar(&cfg.InFlightWriteTimeout, "in-flight-write-timeout", cfg.InFlightWriteTimeout, "deadline of the write of in-flight trials (0: --write-timeout); below the election time so that a cut write stays unacknowledged")
-	fs.DurationVar(&cfg.SettleTimeout, "settle-timeout", cfg.SettleTimeout, "how long to wait between trials for every partition to have a leader and every member to run")
+	fs.DurationVar(&cfg.SettleTimeout, "settle-timeout", cfg.SettleTimeout, "how long to wait before each trial for a healthy store (every member up, every member agreeing on every partition's leader and term)")
+	fs.DurationVar(&cfg.MinLeaderAge, "min-leader-age", cfg.MinLeaderAge, "least time the leader to be killed must have led before a trial starts (back-to-back trials excepted)")
 	fs.BoolVar(&cfg.RealtimeTimer, "realtime-timer", cfg.RealtimeTimer, "spin the last 2ms before each kill under SCHED_FIFO when permitted (Linux, CAP_SYS_NICE), for sub-millisecond kill timing on a busy machine")
 	fs.DurationVar(&cfg.ProbeInterval, "probe-interval", cfg.ProbeInterval, "spacing of recovery probe writes")
-	fs.DurationVar(&cfg.ProbeTimeout, "probe-timeout", cfg.ProbeTimeout, "deadline of each recovery probe write")
+	fs.DurationVar(&cfg.ProbeTimeout, "probe-timeout", cfg.ProbeTimeout, "deadline of each recovery probe write (at least 1s, so that overlapping probes never cut a slow success)")
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
 		if err := cfg.Validate(); err != nil {
 			return usageError(err)
@@ -71,7 +72,7 @@ func targetConfig(tf *targetFlags) any {
 	return map[string]any{
 		"kind": kind, "replicas": l.Replicas, "partitions": l.Partitions,
 		"rtt": l.RTT.String(), "election_rtt": l.ElectionRTT, "heartbeat_rtt": l.HeartbeatRTT,
-		"restart_delay": l.RestartDelay.String(),
+		"restart_policy": l.Restart.String(),
 	}
 }
 

@@ -28,7 +28,9 @@ func addTargetFlags(fs *pflag.FlagSet) *targetFlags {
 	fs.IntVar(&l.Partitions, "partitions", l.Partitions, "local: Raft groups (partitions)")
 	fs.StringVar(&l.DataDir, "data-dir", "", "local: directory for Raft data (default: a fresh temp dir removed at exit)")
 	fs.BoolVar(&l.KeepData, "keep-data", false, "local: keep the data directory at exit")
-	fs.DurationVar(&l.RestartDelay, "restart-delay", l.RestartDelay, "local: wait before restarting a killed node on its data dir")
+	fs.Var(&restartDelay{&l.Restart}, "restart-delay", "local: when to restart a killed node on its data dir: after-new-leader (once every partition it led has a new leader, plus --restart-margin, at most --restart-timeout after the kill) or a fixed delay such as 3s")
+	fs.DurationVar(&l.Restart.Margin, "restart-margin", l.Restart.Margin, "local: with --restart-delay after-new-leader, wait this long after the last new leader")
+	fs.DurationVar(&l.Restart.Timeout, "restart-timeout", l.Restart.Timeout, "local: with --restart-delay after-new-leader, restart at the latest this long after the kill")
 	fs.DurationVar(&l.RTT, "rtt", l.RTT, "local: Raft round-trip time unit")
 	fs.Uint64Var(&l.ElectionRTT, "election-rtt", l.ElectionRTT, "local: election timeout, in RTTs")
 	fs.Uint64Var(&l.HeartbeatRTT, "heartbeat-rtt", l.HeartbeatRTT, "local: heartbeat interval, in RTTs")
@@ -70,6 +72,34 @@ func (t *targetFlags) open(ctx context.Context, log *zap.Logger) (cluster.Target
 	}
 	return tgt, nil
 }
+
+// restartDelay is the --restart-delay flag: after-new-leader or a duration.
+type restartDelay struct{ p *local.RestartPolicy }
+
+// afterNewLeader is the --restart-delay value of the default policy.
+const afterNewLeader = "after-new-leader"
+
+func (r *restartDelay) String() string {
+	if r.p == nil || !r.p.Fixed {
+		return afterNewLeader
+	}
+	return r.p.Delay.String()
+}
+
+func (r *restartDelay) Set(v string) error {
+	if v == afterNewLeader {
+		r.p.Fixed, r.p.Delay = false, 0
+		return nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil {
+		return fmt.Errorf("want %s or a duration such as 3s: %w", afterNewLeader, err)
+	}
+	r.p.Fixed, r.p.Delay = true, d
+	return nil
+}
+
+func (r *restartDelay) Type() string { return "after-new-leader|duration" }
 
 // callTimeout bounds one remote call made by a command.
 const callTimeout = 30 * time.Second

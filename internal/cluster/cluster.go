@@ -7,13 +7,21 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	_map "github.com/atomix/go-sdk/pkg/primitive/map"
 )
 
-// Map is the go-sdk map primitive used for every data-path operation.
-type Map = _map.Map[string, string]
+// Map is the part of the go-sdk map primitive the tool uses.
+type Map interface {
+	// Put writes key = value.
+	Put(ctx context.Context, key string, value string, opts ..._map.PutOption) (*_map.Entry[string, string], error)
+	// Get reads key.
+	Get(ctx context.Context, key string, opts ..._map.GetOption) (*_map.Entry[string, string], error)
+	// Close closes the primitive.
+	Close(ctx context.Context) error
+}
 
 // ErrNoLeader is returned when a partition has no known leader (an election is running).
 var ErrNoLeader = errors.New("no leader")
@@ -67,7 +75,7 @@ type Leadership struct {
 // HasLeader reports whether a leader is known.
 func (l Leadership) HasLeader() bool { return l.Leader.ID != 0 }
 
-// Kill is the record of one confirmed leader kill.
+// Kill is the record of one leader kill.
 type Kill struct {
 	// Partition is the partition whose leader was killed.
 	Partition int
@@ -78,8 +86,43 @@ type Kill struct {
 	// SentAt is taken just before the kill was issued (monotonic).
 	SentAt time.Time
 	// DoneAt is when the kill was confirmed: process reaped, or pod deletion accepted
-	// and the pod gone or replaced (monotonic).
+	// and the pod gone or replaced (monotonic); zero when Unconfirmed.
 	DoneAt time.Time
+	// Unconfirmed says why a kill that was sent could not be confirmed
+	// (DoneAt zero); nil for a confirmed kill.
+	Unconfirmed error
+	// Led lists the partitions the victim led when it was killed, with the
+	// term of each, so that the store's recovery from the kill can be followed.
+	Led map[int]uint64
+}
+
+// HealthSpec is what WaitHealthy waits for, beyond a healthy store.
+type HealthSpec struct {
+	// Partition, when > 0, is the partition about to be failed: its leader
+	// must have led for at least MinLeaderAge.
+	Partition int
+	// MinLeaderAge is the least time Partition's leader must have been in office.
+	MinLeaderAge time.Duration
+}
+
+// Health is the store's state when WaitHealthy found it healthy.
+type Health struct {
+	// Leaders is every partition's leadership, ordered by partition.
+	Leaders []Leadership
+	// At is when the store was found healthy (monotonic).
+	At time.Time
+	// LeaderAge is how long HealthSpec.Partition's leader had led at At.
+	LeaderAge time.Duration
+}
+
+// Restart is how a killed member came back.
+type Restart struct {
+	// Began is when its restart began: the process started, or the replacement
+	// pod was created (monotonic; zero when unknown).
+	Began time.Time
+	// Back is when it was first seen running again: process started and every
+	// group bootstrapped, or the replacement pod ready (monotonic).
+	Back time.Time
 }
 
 // Info describes the target store.
@@ -94,6 +137,8 @@ type Info struct {
 	Replicas int `json:"replicas"`
 	// Versions lists the versions of the store's components, when known.
 	Versions map[string]string `json:"versions,omitempty"`
+	// RestartPolicy says when a killed member comes back (see results.Run).
+	RestartPolicy string `json:"restart_policy,omitempty"`
 }
 
 // Target is a running Atomix Raft store that can be observed and failed.
@@ -117,11 +162,94 @@ type Target interface {
 	// current leader of the partition, and returns once the kill is confirmed.
 	// It refuses (ErrNotLeader, ErrNotMember, ErrNoLeader) without killing
 	// anything when the verification fails. When the kill was sent but could
-	// not be confirmed, it returns the Kill with SentAt set (DoneAt zero) and
-	// an error.
+	// not be confirmed, the returned Kill has SentAt and Unconfirmed set, and
+	// the error is nil: an error always means nothing was killed.
 	KillLeader(ctx context.Context, partition int) (Kill, error)
+	// WaitHealthy blocks, driven by events, until the store is healthy by its
+	// own account: every member runs (bootstrapped, or its pod ready), every
+	// partition has a leader, every member reports the same leader and term
+	// for it, and spec's leader has been in office for spec.MinLeaderAge. On
+	// ctx's end it returns an error saying what was still wrong.
+	WaitHealthy(ctx context.Context, spec HealthSpec) (Health, error)
+	// Restored blocks until the member killed by k runs again — a new
+	// incarnation — and returns when its restart began and when it was back.
+	Restored(ctx context.Context, k Kill) (Restart, error)
 	// Map opens the named go-sdk map through the store's data path.
 	Map(ctx context.Context, name string) (Map, error)
 	// Close releases every resource; a local target stops and reaps its nodes.
 	Close() error
+}
+
+// Send is a data-path write request seen leaving the client.
+type Send struct {
+	// At is when the request was handed to the connection (monotonic).
+	At time.Time
+	// To is the address of the member it was sent to.
+	To string
+}
+
+// SendObserver is implemented by targets that see the data path's write
+// requests leave the client for a member (the local store's protocol client).
+type SendObserver interface {
+	// ObserveWrites delivers every write request sent to the partition's
+	// members from now until stop is called; sends that find the channel full
+	// are dropped.
+	ObserveWrites(partition int) (sends <-chan Send, stop func())
+}
+
+// Wiper is implemented by targets that can destroy every member's data, the
+// positive control of the durability check.
+type Wiper interface {
+	// WipeAll kills every member, deletes all their data and restarts them
+	// empty, and returns once every partition has a leader and the data path
+	// is connected again; maps opened before are unusable afterwards. The Kill
+	// names the partition's leader before the wipe.
+	WipeAll(ctx context.Context, partition int) (Kill, error)
+}
+
+// SendHub fans write-request observations out to the observers of their
+// partition; targets that implement SendObserver use it. The zero value is
+// ready to use.
+type SendHub struct {
+	mu        sync.Mutex
+	next      int
+	observers map[int]sendObserver
+}
+
+type sendObserver struct {
+	partition int
+	ch        chan Send
+}
+
+// Observe registers an observer of the partition's write requests; see SendObserver.
+func (h *SendHub) Observe(partition int) (<-chan Send, func()) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.observers == nil {
+		h.observers = map[int]sendObserver{}
+	}
+	id := h.next
+	h.next++
+	ch := make(chan Send, 16)
+	h.observers[id] = sendObserver{partition: partition, ch: ch}
+	return ch, func() {
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		delete(h.observers, id)
+	}
+}
+
+// Publish hands s to every observer of partition whose channel has room.
+func (h *SendHub) Publish(partition int, s Send) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for _, o := range h.observers {
+		if o.partition != partition {
+			continue
+		}
+		select {
+		case o.ch <- s:
+		default:
+		}
+	}
 }

@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"runtime"
 	"runtime/debug"
-	"sort"
 	"time"
 
 	"go.uber.org/zap"
@@ -50,11 +49,15 @@ type Config struct {
 	VerifyAttemptTimeout time.Duration `json:"verify_attempt_timeout_ns"`
 	// SettleTimeout bounds the wait for a healthy cluster between trials.
 	SettleTimeout time.Duration `json:"settle_timeout_ns"`
+	// MinLeaderAge is the least time the leader to be killed must have been
+	// in office before a trial starts (back-to-back trials excepted).
+	MinLeaderAge time.Duration `json:"min_leader_age_ns"`
 	// CallTimeout bounds each control call to the target (leader reads, kills).
 	CallTimeout time.Duration `json:"call_timeout_ns"`
 	// ProbeInterval is the spacing of recovery probe attempts.
 	ProbeInterval time.Duration `json:"probe_interval_ns"`
-	// ProbeTimeout is each recovery probe attempt's deadline.
+	// ProbeTimeout is each recovery probe attempt's deadline, at least
+	// MinProbeTimeout so that overlapping attempts never cut a slow success.
 	ProbeTimeout time.Duration `json:"probe_timeout_ns"`
 	// RealtimeTimer runs the last stretch of the kill timer under SCHED_FIFO when permitted.
 	RealtimeTimer bool `json:"realtime_timer"`
@@ -74,9 +77,10 @@ func DefaultConfig() Config {
 		VerifyTimeout:        30 * time.Second,
 		VerifyAttemptTimeout: 500 * time.Millisecond,
 		SettleTimeout:        60 * time.Second,
+		MinLeaderAge:         500 * time.Millisecond,
 		CallTimeout:          10 * time.Second,
 		ProbeInterval:        25 * time.Millisecond,
-		ProbeTimeout:         50 * time.Millisecond,
+		ProbeTimeout:         2 * time.Second,
 		RealtimeTimer:        true,
 	}
 }
@@ -106,8 +110,17 @@ func (c Config) Validate() error {
 			errs = append(errs, fmt.Errorf("%s %s: want > 0", d.name, d.v))
 		}
 	}
+	if c.ProbeTimeout > 0 && c.ProbeTimeout < MinProbeTimeout {
+		errs = append(errs, fmt.Errorf("--probe-timeout %s: want at least %s, so that overlapping probes never cut a slow success", c.ProbeTimeout, MinProbeTimeout))
+	}
+	if c.MinLeaderAge < 0 {
+		errs = append(errs, fmt.Errorf("--min-leader-age %s: want ≥ 0", c.MinLeaderAge))
+	}
 	return errors.Join(errs...)
 }
+
+// MinProbeTimeout is the shortest accepted recovery probe deadline.
+const MinProbeTimeout = time.Second
 
 // Sink receives the results records; results.Writer is one.
 type Sink interface {
@@ -130,16 +143,13 @@ type Runner struct {
 	Config Config
 	// Waiter times the kill delay (default PrecisionWaiter, Realtime per Config.RealtimeTimer).
 	Waiter Waiter
-	// Failpoint is the fault injected (default LeaderKill on Target).
+	// Failpoint is the leader kill (default LeaderKill on Target); the
+	// positive control's wipe is DataWipe.
 	Failpoint Failpoint
-	// Validator classifies outcomes (default DurabilityValidator).
-	Validator Validator
 	// NewProber builds the recovery probe for a map and probe key (default PutProbe).
 	NewProber func(m cluster.Map, key string) Prober
 	// NewVerifier builds the verifier for a map (default GetVerifier).
 	NewVerifier func(m cluster.Map) Verifier
-
-	total int
 }
 
 // Result summarises a finished campaign.
@@ -152,10 +162,13 @@ type Result struct {
 	Outcomes map[string]int
 	// Interrupted is true when the campaign was stopped before its last trial.
 	Interrupted bool
+	// FinalLost counts the acknowledged keys the final read found missing or changed.
+	FinalLost int
 }
 
-// Lost counts the durability violations.
-func (r Result) Lost() int { return r.Outcomes[results.OutcomeLost] }
+// Lost counts the durability violations: lost trials and acknowledged keys
+// the final read found missing or changed.
+func (r Result) Lost() int { return r.Outcomes[results.OutcomeLost] + r.FinalLost }
 
 // writeTimeout is the write deadline of a trial anchored at anchor.
 func (c Config) writeTimeout(anchor Anchor) time.Duration {
@@ -189,9 +202,14 @@ func (r *Runner) defaults() {
 	if r.Failpoint == nil {
 		r.Failpoint = LeaderKill{Target: r.Target}
 	}
-	if r.Validator == nil {
-		r.Validator = DurabilityValidator{}
+}
+
+// failpoint is the fault of a step.
+func (r *Runner) failpoint(s Step) Failpoint {
+	if s.fault() == results.FaultWipeAll {
+		return DataWipe{Target: r.Target}
 	}
+	return r.Failpoint
 }
 
 // NewRunID returns a run ID: the UTC start time and 4 random bytes.
@@ -201,10 +219,11 @@ func NewRunID(now time.Time) string {
 	return now.UTC().Format("20060102T150405Z") + "-" + hex.EncodeToString(b)
 }
 
-// Run runs the campaign: run header, one record per trial, summary. A
-// cancelled ctx stops it after abandoning the current trial (recorded as
-// inconclusive, error "interrupted"); the summary is still written. The
-// error is non-nil only when the campaign could not run or record.
+// Run runs the campaign: run header, one record per trial, the final read
+// of every acknowledged key, summary. A cancelled ctx stops it after
+// abandoning the current trial (recorded as inconclusive, error
+// "interrupted"); the final read and the summary are still done. The error
+// is non-nil only when the campaign could not run or record.
 func (r *Runner) Run(ctx context.Context) (Result, error) {
 	r.defaults()
 	res := Result{Outcomes: map[string]int{}}
@@ -217,72 +236,34 @@ func (r *Runner) Run(ctx context.Context) (Result, error) {
 	if err != nil {
 		return res, fmt.Errorf("planning the campaign: %w", err)
 	}
-	r.total = len(plans)
 	started := time.Now()
 	res.RunID = NewRunID(started)
 	log := r.Log.With(zap.String("run_id", res.RunID))
 
-	mctx, mcancel := context.WithTimeout(ctx, r.Config.CallTimeout)
-	m, err := r.Target.Map(mctx, r.Config.Map)
-	mcancel()
-	if err != nil && ctx.Err() != nil {
-		res.Interrupted = true
-		return res, nil
-	}
+	m, err := r.openMap(ctx)
 	if err != nil {
-		return res, fmt.Errorf("%w: opening map %q: %w", ErrTarget, r.Config.Map, err)
-	}
-	defer func() {
-		cctx, ccancel := context.WithTimeout(context.WithoutCancel(ctx), r.Config.CallTimeout)
-		defer ccancel()
-		if err := m.Close(cctx); err != nil {
-			log.Warn("closing the map", zap.Error(err))
+		res.Interrupted = ctx.Err() != nil
+		if res.Interrupted {
+			return res, nil
 		}
-	}()
+		return res, err
+	}
+	defer m.close(ctx, log)
 
 	if err := r.Sink.Append(r.header(res.RunID, started, info)); err != nil {
 		return res, fmt.Errorf("recording the run header: %w", err)
 	}
-	log.Info("campaign starting",
-		zap.Int64("seed", r.Config.Seed),
-		zap.Strings("scenarios", r.Config.Scenarios),
-		zap.Int("repeat", r.Config.Repeat),
-		zap.Int("trials", len(plans)),
-		zap.String("target", info.Target),
-		zap.Int("partitions", info.Partitions),
-		zap.Int("replicas", info.Replicas),
-		zap.Bool("realtime_timer", r.Config.RealtimeTimer && RealtimeAvailable()))
-
-	var recs []results.Trial
-	var victim *cluster.Member
-	for _, plan := range plans {
-		if ctx.Err() != nil {
-			res.Interrupted = true
-			break
-		}
-		if !plan.Step.BackToBack {
-			r.settle(ctx, log, info, victim)
-		}
-		if ctx.Err() != nil {
-			res.Interrupted = true
-			break
-		}
-		rec, killed := r.runTrial(ctx, m, res.RunID, plan)
-		if err := r.Sink.Append(rec); err != nil {
-			return res, fmt.Errorf("recording trial %d: %w", plan.Trial, err)
-		}
-		recs = append(recs, rec)
-		res.Trials++
-		res.Outcomes[rec.Outcome]++
-		if killed != nil {
-			victim = killed
-		}
-		if ctx.Err() != nil {
-			res.Interrupted = true
-			break
-		}
+	r.logStart(log, info, len(plans))
+	p := newProgress(len(plans), started)
+	recs, err := r.runTrials(ctx, log, m, res.RunID, plans, p, &res)
+	if err != nil {
+		return res, err
 	}
-
+	final, err := r.finalRead(ctx, log, m, res.RunID, recs)
+	if err != nil {
+		return res, err
+	}
+	res.FinalLost = final.Lost
 	sum := results.Summary{
 		Type:        results.TypeSummary,
 		RunID:       res.RunID,
@@ -290,12 +271,48 @@ func (r *Runner) Run(ctx context.Context) (Result, error) {
 		EndedAt:     time.Now().UTC().Format(time.RFC3339Nano),
 		Outcomes:    res.Outcomes,
 		Interrupted: res.Interrupted,
+		FinalRead:   &final,
 	}
 	if err := r.Sink.Append(sum); err != nil {
 		return res, fmt.Errorf("recording the summary: %w", err)
 	}
-	r.logSummary(log, res, recs, time.Since(started))
+	r.logSummary(log, res, recs, final, time.Since(started))
 	return res, nil
+}
+
+// runTrials runs the planned trials in order, each after the store has
+// settled unless it is back to back, and records each one.
+func (r *Runner) runTrials(ctx context.Context, log *zap.Logger, m *mapHolder, runID string, plans []TrialPlan, p *progress, res *Result) ([]results.Trial, error) {
+	var recs []results.Trial
+	for i, plan := range plans {
+		if ctx.Err() != nil {
+			res.Interrupted = true
+			break
+		}
+		var st *settled
+		if !plan.Step.BackToBack {
+			st = r.settle(ctx, log, plan.Partition)
+		}
+		if ctx.Err() != nil {
+			res.Interrupted = true
+			break
+		}
+		nextBackToBack := i+1 < len(plans) && plans[i+1].Step.BackToBack
+		rec, _ := r.newTrial(m, runID, plan, st, !nextBackToBack).run(ctx)
+		if err := r.Sink.Append(rec); err != nil {
+			return recs, fmt.Errorf("recording trial %d: %w", plan.Trial, err)
+		}
+		recs = append(recs, rec)
+		res.Trials++
+		res.Outcomes[rec.Outcome]++
+		p.done(rec.Outcome == results.OutcomeLost)
+		r.logTrial(log, rec, p)
+		if ctx.Err() != nil {
+			res.Interrupted = true
+			break
+		}
+	}
+	return recs, nil
 }
 
 func (r *Runner) header(runID string, started time.Time, info cluster.Info) results.Run {
@@ -330,118 +347,11 @@ func (r *Runner) header(runID string, started time.Time, info cluster.Info) resu
 		Scenarios:  r.Config.Scenarios,
 		Config:     cfg,
 		Versions:   versions,
-	}
-}
+		Schema:     results.SchemaVersion,
+		Repeat:     r.Config.Repeat,
+		Shuffle:    r.Config.Shuffle,
 
-// healthy reports whether every partition has a leader and a full complement
-// of running members, and the last victim's incarnation is gone; otherwise it
-// says why not.
-func healthy(ls []cluster.Leadership, info cluster.Info, victim *cluster.Member) (bool, string) {
-	if len(ls) != info.Partitions {
-		return false, fmt.Sprintf("%d of %d partitions known", len(ls), info.Partitions)
+		RestartPolicy:  info.RestartPolicy,
+		MinLeaderAgeNS: int64(r.Config.MinLeaderAge),
 	}
-	pids := false
-	for _, l := range ls {
-		for _, m := range append([]cluster.Member{l.Leader}, l.Followers...) {
-			pids = pids || m.PID > 0
-		}
-	}
-	for _, l := range ls {
-		if !l.HasLeader() {
-			return false, fmt.Sprintf("partition %d has no leader", l.Partition)
-		}
-		if n := 1 + len(l.Followers); n < info.Replicas {
-			return false, fmt.Sprintf("partition %d has %d of %d members", l.Partition, n, info.Replicas)
-		}
-		for _, m := range append([]cluster.Member{l.Leader}, l.Followers...) {
-			if pids && m.PID == 0 {
-				return false, fmt.Sprintf("partition %d member %d is down", l.Partition, m.ID)
-			}
-			if victim != nil && victim.UID != "" && m.UID == victim.UID {
-				return false, fmt.Sprintf("partition %d still lists the killed incarnation %s", l.Partition, victim.UID)
-			}
-		}
-	}
-	return true, ""
-}
-
-// settle waits until the cluster is healthy again, at most SettleTimeout;
-// on timeout it warns and lets the next trial run.
-func (r *Runner) settle(ctx context.Context, log *zap.Logger, info cluster.Info, victim *cluster.Member) {
-	sctx, cancel := context.WithTimeout(ctx, r.Config.SettleTimeout)
-	defer cancel()
-	begin := time.Now()
-	tick := time.NewTicker(settlePoll)
-	defer tick.Stop()
-	why := "no answer"
-	for {
-		lctx, lcancel := context.WithTimeout(sctx, r.Config.CallTimeout)
-		ls, err := r.Target.Leaders(lctx)
-		lcancel()
-		if err != nil {
-			why = err.Error()
-		} else if ok, w := healthy(ls, info, victim); ok {
-			log.Debug("cluster healthy", zap.Duration("waited", time.Since(begin)))
-			return
-		} else {
-			why = w
-		}
-		select {
-		case <-sctx.Done():
-			if ctx.Err() == nil {
-				log.Warn("cluster not healthy before the next trial", zap.Duration("waited", time.Since(begin)), zap.String("reason", why))
-			}
-			return
-		case <-tick.C:
-		}
-	}
-}
-
-// settlePoll is the spacing of health checks between trials.
-const settlePoll = 20 * time.Millisecond
-
-func median(xs []time.Duration) time.Duration {
-	if len(xs) == 0 {
-		return 0
-	}
-	s := append([]time.Duration(nil), xs...)
-	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
-	if len(s)%2 == 1 {
-		return s[len(s)/2]
-	}
-	return (s[len(s)/2-1] + s[len(s)/2]) / 2
-}
-
-func (r *Runner) logSummary(log *zap.Logger, res Result, recs []results.Trial, wall time.Duration) {
-	var election, recovery []time.Duration
-	for _, rec := range recs {
-		if rec.ElectionNS != nil {
-			election = append(election, time.Duration(*rec.ElectionNS))
-		}
-		if rec.RecoveryNS != nil {
-			recovery = append(recovery, time.Duration(*rec.RecoveryNS))
-		}
-	}
-	durable, lost := res.Outcomes[results.OutcomeDurable], res.Outcomes[results.OutcomeLost]
-	fields := []zap.Field{
-		zap.Int("trials", res.Trials),
-		zap.Int(results.OutcomeDurable, durable),
-		zap.Int(results.OutcomeLost, lost),
-		zap.Int(results.OutcomeIndeterminateApplied, res.Outcomes[results.OutcomeIndeterminateApplied]),
-		zap.Int(results.OutcomeIndeterminateAbsent, res.Outcomes[results.OutcomeIndeterminateAbsent]),
-		zap.Int(results.OutcomeInconclusive, res.Outcomes[results.OutcomeInconclusive]),
-	}
-	if durable+lost > 0 {
-		fields = append(fields, zap.String("success_rate", fmt.Sprintf("%d/%d", durable, durable+lost)))
-	}
-	fields = append(fields,
-		zap.Duration("median_election", median(election)),
-		zap.Duration("median_recovery", median(recovery)),
-		zap.Duration("wall", wall),
-		zap.Bool("interrupted", res.Interrupted))
-	if lost > 0 {
-		log.Error("summary: DURABILITY VIOLATION: acknowledged writes were lost", fields...)
-		return
-	}
-	log.Info("summary", fields...)
 }

@@ -11,33 +11,6 @@ import (
 	"github.com/atomix-failover/atomix-failover/internal/results"
 )
 
-func TestClassify(t *testing.T) {
-	tests := []struct {
-		write, verify string
-		want          string
-	}{
-		{results.WriteOK, results.VerifyOK, results.OutcomeDurable},
-		{results.WriteOK, results.VerifyMissing, results.OutcomeLost},
-		{results.WriteOK, results.VerifyMismatch, results.OutcomeLost},
-		{results.WriteOK, results.VerifyError, results.OutcomeInconclusive},
-		{results.WriteError, results.VerifyOK, results.OutcomeIndeterminateApplied},
-		{results.WriteUnknown, results.VerifyOK, results.OutcomeIndeterminateApplied},
-		{results.WriteError, results.VerifyMissing, results.OutcomeIndeterminateAbsent},
-		{results.WriteUnknown, results.VerifyMissing, results.OutcomeIndeterminateAbsent},
-		{results.WriteUnknown, results.VerifyMismatch, results.OutcomeIndeterminateAbsent},
-		{results.WriteError, results.VerifyError, results.OutcomeInconclusive},
-		{results.WriteUnknown, results.VerifyError, results.OutcomeInconclusive},
-	}
-	for _, tt := range tests {
-		t.Run(tt.write+"/"+tt.verify, func(t *testing.T) {
-			got := DurabilityValidator{}.Classify(results.Write{Status: tt.write}, results.Verify{Status: tt.verify})
-			if got != tt.want {
-				t.Fatalf("Classify = %s, want %s", got, tt.want)
-			}
-		})
-	}
-}
-
 func TestWriteStatus(t *testing.T) {
 	tests := []struct {
 		err  error

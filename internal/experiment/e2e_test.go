@@ -32,7 +32,7 @@ func (k *killRecorder) KillLeader(ctx context.Context, p int) (cluster.Kill, err
 	return kill, err
 }
 
-// TestEndToEndLocalStore runs all five scenarios once against the real
+// TestEndToEndLocalStore runs the five failover scenarios once against the real
 // embedded Atomix Raft store and checks the results log.
 func TestEndToEndLocalStore(t *testing.T) {
 	log := zaptest.NewLogger(t, zaptest.Level(zap.InfoLevel))
@@ -51,7 +51,7 @@ func TestEndToEndLocalStore(t *testing.T) {
 	tgt := &killRecorder{Target: store}
 	w, path := newWriter(t)
 	cfg := DefaultConfig()
-	cfg.Scenarios = ScenarioNames()
+	cfg.Scenarios = append(DefaultScenarios(), InFlight)
 	r := &Runner{Target: tgt, Sink: w, Log: log.Named("campaign"), Config: cfg}
 	res, err := r.Run(ctx)
 	if err != nil {

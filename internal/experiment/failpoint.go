@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/atomix-failover/atomix-failover/internal/cluster"
@@ -11,17 +12,18 @@ import (
 
 // Injection is the result of firing a failpoint.
 type Injection struct {
-	// Kill is the kill: victim, its term, sent and (when confirmed) done moments.
+	// Kill is the kill: victim, its term, sent and (when confirmed) done
+	// moments, and why it was not confirmed when it was not.
 	Kill cluster.Kill
-	// Unconfirmed is why a kill that was sent (Kill.SentAt set) was not
-	// confirmed; Kill.DoneAt is then zero.
-	Unconfirmed error
 	// Before is the leadership seen before the write.
 	Before cluster.Leadership
 	// Reread is the partition's leadership read just before the kill.
 	Reread cluster.Leadership
-	// Retargeted is true when the victim is not the leader (or term) seen before the write.
-	Retargeted bool
+	// Retargeted is true when the victim is not the leader (or term) seen
+	// before the write, or when a member refused to be killed because it no
+	// longer led; RetargetReason says which.
+	Retargeted     bool
+	RetargetReason string
 	// Attempts counts the kill attempts (more than one when the leader moved under us).
 	Attempts int
 }
@@ -35,13 +37,18 @@ type Failpoint interface {
 }
 
 // LeaderKill kills the verified current leader of the partition, re-reading
-// leader and term just before the kill and re-targeting when they moved.
+// leader and term just before the kill and re-targeting when they moved or
+// when the member itself denies leading.
 type LeaderKill struct {
 	// Target is the store whose leaders are killed.
 	Target cluster.Target
-	// Attempts bounds the kills tried when the target refuses because the leader moved (default 3).
+	// Attempts bounds the kills tried when the target refuses because the leader moved (default 5).
 	Attempts int
 }
+
+// retryPause spaces kill attempts refused because the leader moved, so that
+// the target's view can catch up with the member's own.
+const retryPause = 10 * time.Millisecond
 
 // Name implements Failpoint.
 func (LeaderKill) Name() string { return "kill-leader" }
@@ -50,108 +57,103 @@ func (LeaderKill) Name() string { return "kill-leader" }
 func (f LeaderKill) Inject(ctx context.Context, partition int, before cluster.Leadership) (Injection, error) {
 	attempts := f.Attempts
 	if attempts < 1 {
-		attempts = 3
+		attempts = 5
 	}
 	inj := Injection{Before: before}
+	var refusals []string
 	var lastErr error
 	for inj.Attempts < attempts {
 		inj.Attempts++
-		cur, err := f.Target.Leader(ctx, partition)
-		if errors.Is(err, cluster.ErrNoLeader) {
-			after := uint64(0)
-			if cur.Term > 0 {
-				after = cur.Term - 1
-			}
-			cur, err = f.Target.WaitForLeader(ctx, partition, after)
-		}
+		cur, err := f.reread(ctx, partition)
 		if err != nil {
-			return inj, fmt.Errorf("re-reading the leader of partition %d: %w", partition, err)
+			return inj, err
 		}
 		inj.Reread = cur
 		k, err := f.Target.KillLeader(ctx, partition)
-		if err == nil || !k.SentAt.IsZero() {
+		if err == nil {
 			inj.Kill = k
-			inj.Unconfirmed = err
-			inj.Retargeted = before.Leader.ID != 0 && (k.Victim.ID != before.Leader.ID || k.Term != before.Term)
+			inj.retarget(refusals)
 			return inj, nil
 		}
 		lastErr = err
 		if !errors.Is(err, cluster.ErrNotLeader) && !errors.Is(err, cluster.ErrNoLeader) {
 			break
 		}
+		refusals = append(refusals, err.Error())
+		if err := pause(ctx, retryPause); err != nil {
+			break
+		}
 	}
 	return inj, fmt.Errorf("killing the leader of partition %d (%d attempts): %w", partition, inj.Attempts, lastErr)
 }
 
-// Prober measures when a partition accepts writes again.
-type Prober interface {
-	// FirstSuccess returns the moment the first successful probe returned and the attempts made.
-	FirstSuccess(ctx context.Context) (time.Time, int, error)
+// reread reads the partition's leader, waiting for one while an election runs.
+func (f LeaderKill) reread(ctx context.Context, partition int) (cluster.Leadership, error) {
+	cur, err := f.Target.Leader(ctx, partition)
+	if errors.Is(err, cluster.ErrNoLeader) {
+		after := uint64(0)
+		if cur.Term > 0 {
+			after = cur.Term - 1
+		}
+		cur, err = f.Target.WaitForLeader(ctx, partition, after)
+	}
+	if err != nil {
+		return cur, fmt.Errorf("re-reading the leader of partition %d: %w", partition, err)
+	}
+	return cur, nil
 }
 
-// PutProbe writes a probe key of the killed partition with short per-attempt
-// deadlines, starting a new attempt every Interval whether or not earlier
-// ones returned, so that recovery is observed within Interval of happening
-// rather than behind the client's own retry backoff (0.5 s ×1.5).
-type PutProbe struct {
-	// Map is the map the probe writes to.
-	Map cluster.Map
-	// Key is the probe key; it must route to the partition under test.
-	Key string
-	// Interval is the spacing of attempt starts.
-	Interval time.Duration
-	// Timeout is each attempt's deadline.
-	Timeout time.Duration
+// retarget says whether and why the kill went elsewhere than the leader
+// seen before the write.
+func (inj *Injection) retarget(refusals []string) {
+	var why []string
+	b, k := inj.Before, inj.Kill
+	if b.Leader.ID != 0 && (k.Victim.ID != b.Leader.ID || k.Term != b.Term) {
+		why = append(why, fmt.Sprintf("leader moved between the write and the kill (member %d term %d → member %d term %d)",
+			b.Leader.ID, b.Term, k.Victim.ID, k.Term))
+	}
+	for _, r := range refusals {
+		why = append(why, "refused: "+r)
+	}
+	inj.Retargeted = len(why) > 0
+	inj.RetargetReason = strings.Join(why, "; ")
 }
 
-// FirstSuccess implements Prober.
-func (p PutProbe) FirstSuccess(ctx context.Context) (time.Time, int, error) {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	type result struct {
-		at  time.Time
-		err error
+func pause(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
 	}
-	res := make(chan result)
-	tick := time.NewTicker(p.Interval)
-	defer tick.Stop()
-	started, pending := 0, 0
-	var lastErr error
-	launch := func() {
-		started++
-		pending++
-		value := fmt.Sprintf("probe-%d", started)
-		go func() {
-			actx, acancel := context.WithTimeout(ctx, p.Timeout)
-			_, err := p.Map.Put(actx, p.Key, value)
-			acancel()
-			res <- result{time.Now(), err}
-		}()
+}
+
+// DataWipe is the positive control's fault: every member killed and
+// restarted on empty data (cluster.Wiper), so that acknowledged writes are
+// lost by construction.
+type DataWipe struct {
+	// Target is the store wiped; it must implement cluster.Wiper.
+	Target cluster.Target
+}
+
+// Name implements Failpoint.
+func (DataWipe) Name() string { return "wipe-all" }
+
+// Inject implements Failpoint.
+func (f DataWipe) Inject(ctx context.Context, partition int, before cluster.Leadership) (Injection, error) {
+	w, ok := f.Target.(cluster.Wiper)
+	if !ok {
+		return Injection{Before: before}, fmt.Errorf("the %s target cannot wipe its data: the control needs the local target", f.Target.Info().Target)
 	}
-	drain := func() {
-		cancel()
-		for ; pending > 0; pending-- {
-			<-res
-		}
+	k, err := w.WipeAll(ctx, partition)
+	inj := Injection{Kill: k, Before: before, Reread: before, Attempts: 1}
+	if err != nil && k.SentAt.IsZero() {
+		return inj, fmt.Errorf("wiping the store: %w", err)
 	}
-	launch()
-	for {
-		select {
-		case <-ctx.Done():
-			drain()
-			if lastErr != nil {
-				return time.Time{}, started, fmt.Errorf("%w (last attempt: %w)", ctx.Err(), lastErr)
-			}
-			return time.Time{}, started, ctx.Err()
-		case <-tick.C:
-			launch()
-		case r := <-res:
-			pending--
-			if r.err == nil {
-				drain()
-				return r.at, started, nil
-			}
-			lastErr = r.err
-		}
+	if err != nil {
+		inj.Kill.Unconfirmed = err
 	}
+	return inj, nil
 }

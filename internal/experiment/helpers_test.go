@@ -18,6 +18,7 @@ type runLog struct {
 	runs      []results.Run
 	trials    []results.Trial
 	summaries []results.Summary
+	lost      []results.Lost
 }
 
 func readLog(t *testing.T, path string) runLog {
@@ -49,6 +50,9 @@ func readLog(t *testing.T, path string) runLog {
 		case results.TypeSummary:
 			out.summaries = append(out.summaries, results.Summary{})
 			target = &out.summaries[len(out.summaries)-1]
+		case results.TypeLost:
+			out.lost = append(out.lost, results.Lost{})
+			target = &out.lost[len(out.lost)-1]
 		default:
 			t.Fatalf("%s:%d: unknown record type %q", path, n, head.Type)
 		}
@@ -157,6 +161,23 @@ func checkTimestamps(t *testing.T, tr results.Trial) {
 	}
 	if tr.DurationNS == nil || *tr.DurationNS != *ts.End {
 		t.Errorf("trial %d: duration_ns %v != end", tr.Trial, tr.DurationNS)
+	}
+	order("request_sent", "kill_sent", ts.RequestSent, ts.KillSent)
+	order("write_start", "request_sent", ts.WriteStart, ts.RequestSent)
+	order("kill_done", "restart", ts.KillDone, ts.Restart)
+	order("restart", "victim_back", ts.Restart, ts.VictimBack)
+	wantAnchor := results.AnchorWriteAck
+	if tr.Scenario == InFlight {
+		wantAnchor = results.AnchorWriteStart
+	}
+	if tr.Anchor != wantAnchor {
+		t.Errorf("trial %d: anchor %q, want %q", tr.Trial, tr.Anchor, wantAnchor)
+	}
+	if (tr.SettleNS == nil) != tr.BackToBack {
+		t.Errorf("trial %d: settle_ns %v with back_to_back %v", tr.Trial, tr.SettleNS, tr.BackToBack)
+	}
+	if tr.Outcome != results.Outcome(&tr) {
+		t.Errorf("trial %d: outcome %s, the rule gives %s", tr.Trial, tr.Outcome, results.Outcome(&tr))
 	}
 	if tr.LeaderBefore == nil || tr.LeaderAfter == nil || tr.LeaderAfter.Term <= tr.LeaderBefore.Term {
 		t.Errorf("trial %d: leader before %+v, after %+v: want a higher term after", tr.Trial, tr.LeaderBefore, tr.LeaderAfter)

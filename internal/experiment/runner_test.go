@@ -33,6 +33,7 @@ func testConfig(scenarios ...string) Config {
 	c.SettleTimeout = 2 * time.Second
 	c.CallTimeout = time.Second
 	c.WriteTimeout = time.Second
+	c.MinLeaderAge = 20 * time.Millisecond
 	return c
 }
 

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/atomix-failover/atomix-failover/internal/keyspace"
+	"github.com/atomix-failover/atomix-failover/internal/results"
 )
 
 // Anchor is the moment a trial's kill delay is measured from.
@@ -23,12 +24,12 @@ const (
 	AfterWriteStart
 )
 
-// String names the anchor.
+// String names the anchor as the record does (results.Anchor*).
 func (a Anchor) String() string {
 	if a == AfterWriteStart {
-		return "write_start"
+		return results.AnchorWriteStart
 	}
-	return "write_ack"
+	return results.AnchorWriteAck
 }
 
 // Step is one planned trial of a scenario.
@@ -39,6 +40,16 @@ type Step struct {
 	Anchor Anchor
 	// BackToBack skips waiting for the cluster to be healthy before this step.
 	BackToBack bool
+	// Fault is the fault injected (results.Fault*; empty: kill the leader).
+	Fault string
+}
+
+// fault is the step's fault, results.FaultKillLeader by default.
+func (s Step) fault() string {
+	if s.Fault == "" {
+		return results.FaultKillLeader
+	}
+	return s.Fault
 }
 
 // Scenario is a named schedule of trials.
@@ -56,6 +67,10 @@ const (
 	PrecisionTimed    = "precision-timed"
 	RapidSequential   = "rapid-sequential"
 	InFlight          = "in-flight"
+	// ControlDataLoss is the positive control: every node killed and
+	// restarted on empty data dirs after the ack, so the write is lost by
+	// construction. Never in the default campaign.
+	ControlDataLoss = "control-data-loss"
 )
 
 type schedule struct {
@@ -76,7 +91,7 @@ func afterAck(delays ...time.Duration) []Step {
 
 const ms = time.Millisecond
 
-// Scenarios returns the five scenarios of DESIGN.md, in its order.
+// Scenarios returns the five scenarios of DESIGN.md, in its order, and the positive control.
 func Scenarios() []Scenario {
 	return []Scenario{
 		schedule{Immediate, afterAck(0, 0, 0)},
@@ -92,6 +107,7 @@ func Scenarios() []Scenario {
 			{Delay: 2 * ms, Anchor: AfterWriteStart},
 			{Delay: 5 * ms, Anchor: AfterWriteStart},
 		}},
+		schedule{ControlDataLoss, []Step{{Anchor: AfterAck, Fault: results.FaultWipeAll}}},
 	}
 }
 

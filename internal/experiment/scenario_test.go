@@ -22,6 +22,7 @@ func TestScenarios(t *testing.T) {
 		{PrecisionTimed, []time.Duration{10 * ms, 25 * ms, 75 * ms}, AfterAck, []bool{false, false, false}},
 		{RapidSequential, []time.Duration{0, 0, 0}, AfterAck, []bool{false, true, true}},
 		{InFlight, []time.Duration{0, 2 * ms, 5 * ms}, AfterWriteStart, []bool{false, false, false}},
+		{ControlDataLoss, []time.Duration{0}, AfterAck, []bool{false}},
 	}
 	all := Scenarios()
 	if len(all) != len(tests) {
@@ -103,12 +104,12 @@ func TestPlan(t *testing.T) {
 		shuffle    bool
 	}{
 		{"default campaign", 1, DefaultScenarios(), 1, 3, 12, false},
-		{"all five", 1, ScenarioNames(), 1, 3, 15, false},
+		{"all six", 1, ScenarioNames(), 1, 3, 16, false},
 		{"repeat 3", 7, DefaultScenarios(), 3, 3, 36, false},
 		{"five partitions", 2, DefaultScenarios(), 1, 5, 12, false},
 		{"one partition", 3, []string{Immediate}, 2, 1, 6, false},
 		{"default campaign shuffled", 1, DefaultScenarios(), 1, 3, 12, true},
-		{"all five shuffled, repeat 2", 4, ScenarioNames(), 2, 3, 30, true},
+		{"all six shuffled, repeat 2", 4, ScenarioNames(), 2, 3, 32, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

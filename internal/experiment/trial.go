@@ -3,6 +3,7 @@ package experiment
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -20,17 +21,17 @@ type writeResult struct {
 	err error
 }
 
-// trialRun holds one trial's monotonic clock readings; zero means absent.
-type trialRun struct {
-	start, writeStart, writeAck, anchor, fired, deadline time.Time
-	killSent, killDone, newLeader, firstOK, verify, end  time.Time
+// clock holds one trial's monotonic clock readings; zero means absent.
+type clock struct {
+	start, writeStart, requestSent, writeAck, anchor, fired, deadline  time.Time
+	killSent, killDone, newLeader, firstOK, verify, restart, back, end time.Time
 }
 
-func (t *trialRun) at(x time.Time) *int64 {
+func (c *clock) at(x time.Time) *int64 {
 	if x.IsZero() {
 		return nil
 	}
-	v := int64(x.Sub(t.start))
+	v := int64(x.Sub(c.start))
 	return &v
 }
 
@@ -42,227 +43,319 @@ func between(from, to time.Time) *int64 {
 	return &v
 }
 
-// runTrial runs the trial protocol of DESIGN.md once and returns its record.
-// It always returns a record: a trial that cannot finish is inconclusive.
-// The member is the victim of the kill, nil when nothing was killed.
-func (r *Runner) runTrial(ctx context.Context, m cluster.Map, runID string, plan TrialPlan) (results.Trial, *cluster.Member) {
-	value := fmt.Sprintf("%s/%d", runID, plan.Trial)
-	rec := results.Trial{
-		Type:      results.TypeTrial,
-		RunID:     runID,
-		Trial:     plan.Trial,
-		Scenario:  plan.Scenario,
-		DelayNS:   int64(plan.Step.Delay),
-		Partition: plan.Partition,
-		Key:       plan.Key.Name,
-		Value:     value,
-	}
+// trial is one run of the trial protocol (DESIGN.md): each phase is a
+// method, called in order by run; every phase records what it saw and
+// leaves later phases to decide what that means.
+type trial struct {
+	r     *Runner
+	m     *mapHolder
+	plan  TrialPlan
+	value string
+	// waitVictim is false when the next trial starts back to back: the
+	// victim's return is then recorded only if it already happened.
+	waitVictim bool
+
+	rec    results.Trial
+	c      clock
+	errs   []string
+	before cluster.Leadership
+	inj    Injection
+	killed bool
+	after  cluster.Leadership
+
+	sends     <-chan cluster.Send
+	stopSends func()
+	writeDone chan writeResult
+	wr        *writeResult
+}
+
+func (r *Runner) newTrial(m *mapHolder, runID string, plan TrialPlan, settle *settled, waitVictim bool) *trial {
+	t := &trial{r: r, m: m, plan: plan, value: fmt.Sprintf("%s/%d", runID, plan.Trial), waitVictim: waitVictim}
 	sha := plan.SHA256Partition
-	rec.SHA256Partition = &sha
-	var tr trialRun
-	var errs []string
-
-	lctx, lcancel := context.WithTimeout(ctx, r.Config.CallTimeout)
-	before, err := r.Target.Leader(lctx, plan.Partition)
-	lcancel()
-	if err != nil {
-		r.Log.Warn("reading the leader before the write", zap.Int("trial", plan.Trial), zap.Int("partition", plan.Partition), zap.Error(err))
+	t.rec = results.Trial{
+		Type:            results.TypeTrial,
+		RunID:           runID,
+		Trial:           plan.Trial,
+		Scenario:        plan.Scenario,
+		DelayNS:         int64(plan.Step.Delay),
+		Partition:       plan.Partition,
+		Key:             plan.Key.Name,
+		Value:           t.value,
+		SHA256Partition: &sha,
+		Anchor:          plan.Step.Anchor.String(),
+		Fault:           plan.Step.fault(),
+		BackToBack:      plan.Step.BackToBack,
 	}
+	if settle != nil {
+		waited := int64(settle.waited)
+		t.rec.SettleNS = &waited
+		t.rec.SettleError = settle.err
+	}
+	return t
+}
 
-	tr.start = time.Now()
-	rec.StartedAt = tr.start.UTC().Format(time.RFC3339Nano)
+// run runs the protocol and returns the record and the kill (nil when
+// nothing was killed). It always returns a record: a trial that cannot
+// finish is inconclusive.
+func (t *trial) run(ctx context.Context) (results.Trial, *cluster.Kill) {
+	t.readLeader(ctx)
+	t.startWrite(ctx)
+	t.awaitKillMoment(ctx)
+	t.inject(ctx)
+	t.observeRecovery(ctx)
+	t.finishWrite()
+	t.verify(ctx)
+	t.awaitVictim(ctx)
+	t.finish(ctx)
+	if !t.killed {
+		return t.rec, nil
+	}
+	return t.rec, &t.inj.Kill
+}
 
-	wctx, wcancel := context.WithTimeout(ctx, r.Config.writeTimeout(plan.Step.Anchor))
-	defer wcancel()
-	writeDone := make(chan writeResult, 1)
-	tr.writeStart = time.Now()
+func (t *trial) fail(format string, args ...any) {
+	t.errs = append(t.errs, fmt.Sprintf(format, args...))
+}
+
+// readLeader reads the partition's leader and term before the write.
+func (t *trial) readLeader(ctx context.Context) {
+	lctx, cancel := context.WithTimeout(ctx, t.r.Config.CallTimeout)
+	defer cancel()
+	var err error
+	if t.before, err = t.r.Target.Leader(lctx, t.plan.Partition); err != nil {
+		t.r.Log.Warn("reading the leader before the write", zap.Int("trial", t.plan.Trial), zap.Int("partition", t.plan.Partition), zap.Error(err))
+	}
+}
+
+// startWrite issues the trial's Put in the background; for a kill timed
+// from the write's start it first starts observing the request leave.
+func (t *trial) startWrite(ctx context.Context) {
+	t.c.start = time.Now()
+	t.rec.StartedAt = t.c.start.UTC().Format(time.RFC3339Nano)
+	if obs, ok := t.r.Target.(cluster.SendObserver); ok && t.plan.Step.Anchor == AfterWriteStart {
+		t.sends, t.stopSends = obs.ObserveWrites(t.plan.Partition)
+	}
+	wctx, cancel := context.WithTimeout(ctx, t.r.Config.writeTimeout(t.plan.Step.Anchor))
+	t.writeDone = make(chan writeResult, 1)
+	m := t.m.get()
+	t.c.writeStart = time.Now()
 	go func() {
-		_, err := m.Put(wctx, plan.Key.Name, value)
-		writeDone <- writeResult{time.Now(), err}
+		defer cancel()
+		_, err := m.Put(wctx, t.plan.Key.Name, t.value)
+		t.writeDone <- writeResult{time.Now(), err}
 	}()
-	var wr *writeResult
-	awaitWrite := func() {
-		if wr == nil {
-			w := <-writeDone
-			wr = &w
-		}
-	}
+}
 
-	var inj Injection
-	killed := false
-	if plan.Step.Anchor == AfterWriteStart {
-		tr.anchor = tr.writeStart
+// awaitWrite waits for the write to return, once.
+func (t *trial) awaitWrite() {
+	if t.wr == nil {
+		w := <-t.writeDone
+		t.wr = &w
+	}
+}
+
+// awaitKillMoment waits until the planned kill moment: anchor + delay. An
+// after-ack kill is anchored at the write's return. A kill anchored at the
+// write's start also waits, where the target can tell, until the request
+// has left the client for the leader, so that it cuts a request in flight.
+func (t *trial) awaitKillMoment(ctx context.Context) {
+	if t.plan.Step.Anchor == AfterWriteStart {
+		t.c.anchor = t.c.writeStart
+		t.awaitRequestSent(ctx)
 	} else {
-		awaitWrite()
-		tr.anchor = wr.at
+		t.awaitWrite()
+		t.c.anchor = t.wr.at
 	}
-	tr.deadline = tr.anchor.Add(plan.Step.Delay)
+	t.c.deadline = t.c.anchor.Add(t.plan.Step.Delay)
+	if !t.c.requestSent.IsZero() && t.c.requestSent.After(t.c.deadline) {
+		t.c.deadline = t.c.requestSent
+	}
 	if ctx.Err() == nil {
-		tr.fired, _ = r.Waiter.WaitUntil(ctx, tr.deadline)
+		t.c.fired, _ = t.r.Waiter.WaitUntil(ctx, t.c.deadline)
 	}
-	if ctx.Err() == nil {
-		kctx, kcancel := context.WithTimeout(ctx, r.Config.CallTimeout)
-		inj, err = r.Failpoint.Inject(kctx, plan.Partition, before)
-		kcancel()
-		if err != nil {
-			errs = append(errs, fmt.Sprintf("kill: %v", err))
-		} else {
-			killed = true
-			if inj.Unconfirmed != nil {
-				errs = append(errs, fmt.Sprintf("kill sent, not confirmed: %v", inj.Unconfirmed))
-			}
-			tr.killSent, tr.killDone = inj.Kill.SentAt, inj.Kill.DoneAt
-			if tr.killSent.IsZero() {
-				tr.killSent = tr.fired
-			}
-			rec.LeaderBefore = &results.Leader{Member: inj.Kill.Victim.ID, Pod: inj.Kill.Victim.Pod, Term: inj.Kill.Term}
-			rec.Retargeted = inj.Retargeted
-		}
-	}
+}
 
-	var after cluster.Leadership
-	if killed {
-		octx, ocancel := context.WithTimeout(ctx, r.Config.VerifyTimeout)
-		var wg sync.WaitGroup
-		var electionErr, probeErr error
-		wg.Add(2)
-		go func() {
-			defer wg.Done()
-			after, electionErr = r.Target.WaitForLeader(octx, plan.Partition, inj.Kill.Term)
-			if electionErr == nil {
-				tr.newLeader = after.ObservedAt
-				if tr.newLeader.IsZero() {
-					tr.newLeader = time.Now()
-				}
+// awaitRequestSent waits for the write's request to leave for the leader
+// seen before the write (any member when none was known), or for the write
+// to return first.
+func (t *trial) awaitRequestSent(ctx context.Context) {
+	if t.sends == nil {
+		return
+	}
+	defer t.stopSends()
+	for {
+		select {
+		case s := <-t.sends:
+			if t.before.Leader.Address == "" || s.To == t.before.Leader.Address {
+				t.c.requestSent = s.At
+				return
 			}
-		}()
-		go func() {
-			defer wg.Done()
-			probe := r.prober(m, plan.Probe.Name)
-			tr.firstOK, _, probeErr = probe.FirstSuccess(octx)
-		}()
-		wg.Wait()
-		ocancel()
-		if electionErr != nil && ctx.Err() == nil {
-			errs = append(errs, fmt.Sprintf("election: %v", electionErr))
-		} else if electionErr == nil {
-			rec.LeaderAfter = &results.Leader{Member: after.Leader.ID, Pod: after.Leader.Pod, Term: after.Term}
-		}
-		if probeErr != nil && ctx.Err() == nil {
-			errs = append(errs, fmt.Sprintf("recovery probe: %v", probeErr))
+		case w := <-t.writeDone:
+			t.wr = &w
+			return
+		case <-ctx.Done():
+			return
 		}
 	}
+}
 
-	awaitWrite()
-	rec.Write.Status = WriteStatus(wr.err)
-	if wr.err != nil {
-		rec.Write.Error = wr.err.Error()
-	} else {
-		tr.writeAck = wr.at
-	}
-	rec.WriteLatencyNS = between(tr.writeStart, wr.at)
-
-	if ctx.Err() == nil {
-		vctx, vcancel := context.WithTimeout(ctx, r.Config.VerifyTimeout)
-		rec.Verify, tr.verify = r.verifier(m).Verify(vctx, plan.Key.Name, value)
-		vcancel()
-		if rec.Verify.Status == results.VerifyError && ctx.Err() == nil {
-			errs = append(errs, "verify: "+rec.Verify.Error)
-		}
-	} else {
-		rec.Verify = results.Verify{Status: results.VerifyError, Error: errInterrupted}
-	}
-	rec.Outcome = r.Validator.Classify(rec.Write, rec.Verify)
-	if !killed && rec.Outcome != results.OutcomeLost {
-		rec.Outcome = results.OutcomeInconclusive
-	}
+// inject fires the step's fault.
+func (t *trial) inject(ctx context.Context) {
 	if ctx.Err() != nil {
-		errs = append([]string{errInterrupted}, errs...)
-		if rec.Outcome != results.OutcomeLost {
-			rec.Outcome = results.OutcomeInconclusive
+		return
+	}
+	kctx, cancel := context.WithTimeout(ctx, t.r.Config.CallTimeout)
+	defer cancel()
+	inj, err := t.r.failpoint(t.plan.Step).Inject(kctx, t.plan.Partition, t.before)
+	t.inj = inj
+	if err != nil {
+		t.fail("kill: %v", err)
+		return
+	}
+	t.killed = true
+	k := inj.Kill
+	if k.Unconfirmed != nil {
+		t.fail("kill sent, not confirmed: %v", k.Unconfirmed)
+	}
+	t.c.killSent, t.c.killDone = k.SentAt, k.DoneAt
+	if t.c.killSent.IsZero() {
+		t.c.killSent = t.c.fired
+	}
+	t.rec.LeaderBefore = &results.Leader{Member: k.Victim.ID, Pod: k.Victim.Pod, Term: k.Term}
+	t.rec.Retargeted, t.rec.RetargetReason = inj.Retargeted, inj.RetargetReason
+	if r := inj.Reread; r.Leader.ID == k.Victim.ID && !r.ObservedAt.IsZero() {
+		t.rec.LeaderAgeNS = between(r.ObservedAt, t.c.killSent)
+	}
+	if t.rec.Fault == results.FaultWipeAll {
+		t.m.reopen(ctx, t.r.Target, t.r.Config.Map, t.r.Log)
+	}
+}
+
+// observeRecovery measures, concurrently, when a new leader is observed and
+// when the partition first accepts a write again.
+func (t *trial) observeRecovery(ctx context.Context) {
+	if !t.killed {
+		return
+	}
+	octx, cancel := context.WithTimeout(ctx, t.r.Config.VerifyTimeout)
+	defer cancel()
+	afterTerm := t.inj.Kill.Term
+	if t.rec.Fault == results.FaultWipeAll {
+		afterTerm = 0 // a wiped store starts its terms again
+	}
+	var wg sync.WaitGroup
+	var electionErr, probeErr error
+	wg.Add(2)
+	go func() {
+		defer wg.Done()
+		t.after, electionErr = t.r.Target.WaitForLeader(octx, t.plan.Partition, afterTerm)
+		if electionErr == nil {
+			t.c.newLeader = t.after.ObservedAt
+			if t.c.newLeader.IsZero() {
+				t.c.newLeader = time.Now()
+			}
 		}
+	}()
+	go func() {
+		defer wg.Done()
+		t.c.firstOK, t.rec.ProbeAttempts, probeErr = t.r.prober(t.m.get(), t.plan.Probe.Name).FirstSuccess(octx)
+	}()
+	wg.Wait()
+	if electionErr == nil {
+		t.rec.LeaderAfter = &results.Leader{Member: t.after.Leader.ID, Pod: t.after.Leader.Pod, Term: t.after.Term}
+	} else if ctx.Err() == nil {
+		t.fail("election: %v", electionErr)
 	}
-	tr.end = time.Now()
-
-	rec.T = results.Timestamps{
-		WriteStart: tr.at(tr.writeStart),
-		WriteAck:   tr.at(tr.writeAck),
-		KillSent:   tr.at(tr.killSent),
-		KillDone:   tr.at(tr.killDone),
-		NewLeader:  tr.at(tr.newLeader),
-		FirstOK:    tr.at(tr.firstOK),
-		Verify:     tr.at(tr.verify),
-		End:        tr.at(tr.end),
+	if probeErr != nil && ctx.Err() == nil {
+		t.fail("recovery probe: %v", probeErr)
 	}
-	rec.ActualDelayNS = between(tr.anchor, tr.killSent)
-	rec.ElectionNS = between(tr.killSent, tr.newLeader)
-	rec.RecoveryNS = between(tr.killSent, tr.firstOK)
-	rec.DurationNS = between(tr.start, tr.end)
-	if len(errs) > 0 {
-		rec.Error = joinErrors(errs)
-	}
-	r.logTrial(rec, inj, tr)
-	if !killed {
-		return rec, nil
-	}
-	return rec, &inj.Kill.Victim
 }
 
-func joinErrors(errs []string) string {
-	out := errs[0]
-	for _, e := range errs[1:] {
-		out += "; " + e
+// finishWrite waits for the write and records how it ended.
+func (t *trial) finishWrite() {
+	t.awaitWrite()
+	t.rec.Write.Status = WriteStatus(t.wr.err)
+	if t.wr.err != nil {
+		t.rec.Write.Error = t.wr.err.Error()
+	} else {
+		t.c.writeAck = t.wr.at
 	}
-	return out
+	t.rec.WriteLatencyNS = between(t.c.writeStart, t.wr.at)
+	if t.plan.Step.Anchor == AfterWriteStart && !t.c.writeAck.IsZero() && !t.c.killSent.IsZero() && t.c.writeAck.Before(t.c.killSent) {
+		t.rec.AckBeforeKill = true
+	}
 }
 
-func durationField(key string, ns *int64) zap.Field {
-	if ns == nil {
-		return zap.Skip()
+// verify reads the key back.
+func (t *trial) verify(ctx context.Context) {
+	if ctx.Err() != nil {
+		t.rec.Verify = results.Verify{Status: results.VerifyError, Error: errInterrupted}
+		return
 	}
-	return zap.Duration(key, time.Duration(*ns))
+	vctx, cancel := context.WithTimeout(ctx, t.r.Config.VerifyTimeout)
+	defer cancel()
+	t.rec.Verify, t.c.verify = t.r.verifier(t.m.get()).Verify(vctx, t.plan.Key.Name, t.value)
+	if t.rec.Verify.Status == results.VerifyError && ctx.Err() == nil {
+		t.fail("verify: %s", t.rec.Verify.Error)
+	}
 }
 
-func (r *Runner) logTrial(rec results.Trial, inj Injection, tr trialRun) {
-	fields := []zap.Field{
-		zap.Int("trial", rec.Trial),
-		zap.Int("of", r.total),
-		zap.String("scenario", rec.Scenario),
-		zap.Duration("delay", time.Duration(rec.DelayNS)),
-		zap.Int("partition", rec.Partition),
-		zap.String("key", rec.Key),
-		zap.String("outcome", rec.Outcome),
-		zap.String("write", rec.Write.Status),
-		zap.String("verify", rec.Verify.Status),
+// awaitVictim records when the victim came back, waiting for it unless the
+// next trial starts back to back.
+func (t *trial) awaitVictim(ctx context.Context) {
+	if !t.killed {
+		return
 	}
-	if rec.LeaderBefore != nil {
-		fields = append(fields, zap.Stringer("killed", inj.Kill.Victim), zap.Uint64("term_before", rec.LeaderBefore.Term))
+	wait := t.r.Config.VerifyTimeout
+	if !t.waitVictim || ctx.Err() != nil {
+		wait = 0
 	}
-	if rec.LeaderAfter != nil {
-		fields = append(fields, zap.String("new_leader", rec.LeaderAfter.Pod), zap.Uint64("term_after", rec.LeaderAfter.Term))
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), wait)
+	defer cancel()
+	back, err := t.r.Target.Restored(rctx, t.inj.Kill)
+	if err != nil {
+		if wait > 0 {
+			t.fail("victim back: %v", err)
+		}
+		return
 	}
-	fields = append(fields,
-		durationField("actual_delay", rec.ActualDelayNS),
-		durationField("election", rec.ElectionNS),
-		durationField("recovery", rec.RecoveryNS),
-		zap.Int64p("actual_delay_ns", rec.ActualDelayNS),
-	)
-	if !tr.fired.IsZero() {
-		fields = append(fields, zap.Duration("timer_error", tr.fired.Sub(tr.deadline)))
+	t.c.restart, t.c.back = back.Began, back.Back
+	if !t.c.newLeader.IsZero() || !back.Back.IsZero() {
+		first := t.c.newLeader.IsZero() || back.Back.Before(t.c.newLeader)
+		t.rec.VictimBackFirst = &first
 	}
-	if rec.Retargeted {
-		fields = append(fields, zap.Bool("retargeted", true),
-			zap.Uint64("leader_before_write", inj.Before.Leader.ID), zap.Uint64("term_before_write", inj.Before.Term))
+}
+
+// finish classifies the trial and fills the record's timestamps and durations.
+func (t *trial) finish(ctx context.Context) {
+	if ctx.Err() != nil {
+		t.errs = append([]string{errInterrupted}, t.errs...)
+		t.rec.Interrupted = true
 	}
-	if rec.Error != "" {
-		fields = append(fields, zap.String("error", rec.Error))
+	t.c.end = time.Now()
+	c := &t.c
+	t.rec.T = results.Timestamps{
+		WriteStart:  c.at(c.writeStart),
+		RequestSent: c.at(c.requestSent),
+		WriteAck:    c.at(c.writeAck),
+		KillSent:    c.at(c.killSent),
+		KillDone:    c.at(c.killDone),
+		NewLeader:   c.at(c.newLeader),
+		FirstOK:     c.at(c.firstOK),
+		Verify:      c.at(c.verify),
+		Restart:     c.at(c.restart),
+		VictimBack:  c.at(c.back),
+		End:         c.at(c.end),
 	}
-	switch rec.Outcome {
-	case results.OutcomeLost:
-		r.Log.Error("trial: acknowledged write LOST (durability violation)", fields...)
-	case results.OutcomeInconclusive:
-		r.Log.Warn("trial", fields...)
-	default:
-		r.Log.Info("trial", fields...)
+	t.rec.ActualDelayNS = between(c.anchor, c.killSent)
+	t.rec.ElectionNS = between(c.killSent, c.newLeader)
+	t.rec.RecoveryNS = between(c.killSent, c.firstOK)
+	t.rec.DurationNS = between(c.start, c.end)
+	if t.rec.SettleError != "" {
+		t.errs = append([]string{"store not healthy before the trial: " + t.rec.SettleError}, t.errs...)
 	}
+	if len(t.errs) > 0 {
+		t.rec.Error = strings.Join(t.errs, "; ")
+	}
+	t.rec.Outcome = results.Outcome(&t.rec)
 }

@@ -16,6 +16,11 @@ func FuzzAnalyze(f *testing.F) {
 		f.Fatal(err)
 	}
 	f.Add(fixtureLog)
+	fixtureLogV2, err := os.ReadFile(fixtureV2)
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(fixtureLogV2)
 	f.Add([]byte(lines(tRun1, tTrialA1, tTrialA2, tSumA)))
 	f.Add([]byte(lines(tTrialB1, tTrialB2)))
 	f.Add([]byte(`{"type":"trial","run_id":"x","outcome":"durable","delay_ns":-9223372036854775808,"t":{"kill_sent":9223372036854775807,"first_ok":-9223372036854775808,"write_ack":5},"leader_before":{"term":18446744073709551615},"leader_after":{"term":1}}` + "\n"))

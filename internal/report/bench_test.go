@@ -34,16 +34,34 @@ func writeBenchLog(path string, n int) error {
 		nl := kill + int64(250e6+rng.IntN(650e6))
 		ok := nl + int64(15e6+rng.IntN(100e6))
 		end := ok + 3_000_000
-		fmt.Fprintf(w, `{"type":"trial","run_id":"bench","trial":%d,"scenario":%q,"delay_ns":%d,"partition":%d,"key":"failover-%s-%d-%d","value":"value-%d","leader_before":{"member":%d,"pod":"raft-store-0","term":%d},"leader_after":{"member":%d,"pod":"raft-store-1","term":%d},"started_at":"2026-11-25T10:00:01.000Z","t":{"write_start":%d,"write_ack":%d,"kill_sent":%d,"kill_done":%d,"new_leader":%d,"first_ok":%d,"verify":%d,"end":%d},"actual_delay_ns":%d,"election_ns":%d,"recovery_ns":%d,"duration_ns":%d,"write_latency_ns":%d,"write":{"status":"ok"},"verify":{"status":"ok","attempts":1,"value":"value-%d"},"outcome":%q}`+"\n",
+		outcome := outcomes[rng.IntN(len(outcomes))]
+		write, verify := benchStatuses(outcome)
+		fmt.Fprintf(w, `{"type":"trial","run_id":"bench","trial":%d,"scenario":%q,"delay_ns":%d,"partition":%d,"key":"failover-%s-%d-%d","value":"value-%d","leader_before":{"member":%d,"pod":"raft-store-0","term":%d},"leader_after":{"member":%d,"pod":"raft-store-1","term":%d},"started_at":"2026-11-25T10:00:01.000Z","t":{"write_start":%d,"write_ack":%d,"kill_sent":%d,"kill_done":%d,"new_leader":%d,"first_ok":%d,"verify":%d,"end":%d},"actual_delay_ns":%d,"election_ns":%d,"recovery_ns":%d,"duration_ns":%d,"write_latency_ns":%d,"write":{"status":%q},"verify":{"status":%q,"attempts":1,"value":"value-%d"},"outcome":%q}`+"\n",
 			i+1, scenarios[s], delays[s], i%3+1, scenarios[s], i+1, rng.IntN(1000), i, i%3+1, 10+i, (i+1)%3+1, 11+i,
 			ws, ack, kill, kill+5_000_000, nl, ok, ok+2_000_000, end,
-			kill-ack, nl-kill, ok-kill, end, ack-ws, i, outcomes[rng.IntN(len(outcomes))])
+			kill-ack, nl-kill, ok-kill, end, ack-ws, write, verify, i, outcome)
 	}
 	fmt.Fprintf(w, `{"type":"summary","run_id":"bench","trials":%d,"ended_at":"2026-11-26T10:00:00Z"}`+"\n", n)
 	if err := w.Flush(); err != nil {
 		return fmt.Errorf("writing benchmark log: %w", err)
 	}
 	return f.Close()
+}
+
+// benchStatuses are the write and verify statuses that give outcome by
+// results.Outcome (for a trial that was killed and recovered).
+func benchStatuses(outcome string) (write, verify string) {
+	switch outcome {
+	case "lost":
+		return "ok", "missing"
+	case "indeterminate_applied":
+		return "unknown", "ok"
+	case "indeterminate_absent":
+		return "unknown", "missing"
+	case "inconclusive":
+		return "ok", "error"
+	}
+	return "ok", "ok"
 }
 
 // BenchmarkAnalyze1M analyzes a log of one million trials and renders the

@@ -73,12 +73,11 @@ func recoveryVsDelayChart(r *Report) (chart, error) {
 	for k := range r.points {
 		keys = append(keys, k)
 	}
-	slices.SortFunc(keys, func(a, b string) int {
-		if d := scenarioRank(a) - scenarioRank(b); d != 0 {
-			return d
-		}
-		return strings.Compare(a, b)
-	})
+	rank := r.scenarioRank
+	if rank == nil {
+		rank = scenarioRanker(r.Runs)
+	}
+	sortScenarios(keys, rank)
 	n := 0
 	for i, k := range keys {
 		pts := r.points[k]
@@ -188,6 +187,9 @@ func timelineChart(r *Report) (chart, error) {
 	for i, row := range rows {
 		y := float64(len(rows) - i)
 		label := fmt.Sprintf("#%d %s", row.Trial, row.Outcome)
+		if row.Control {
+			label += " (control)"
+		}
 		if len(r.Runs) > 1 {
 			label = row.RunID + " " + label
 		}

@@ -12,7 +12,12 @@ import (
 // CSVColumns are the columns of the CSV output, one row per trial.
 // Durations are integer nanoseconds; an empty cell is a missing value.
 // The *_source columns say where a derived metric came from: "record",
-// "timestamps" (recomputed) or "" (missing).
+// "timestamps" (recomputed) or "" (missing). The columns after
+// duration_source came with schema version 2: anchor and fault as the
+// analysis reads them (version 1 rule, kill-leader when absent),
+// rule_outcome is results.Outcome, term_increase is empty unless the term
+// rose, victim_back_ns = t.victim_back − t.kill_sent, and t_* are the raw
+// timestamps.
 var CSVColumns = []string{
 	"run_id", "trial", "scenario", "delay_ns", "partition", "key", "outcome",
 	"write_status", "verify_status", "verify_attempts",
@@ -20,6 +25,9 @@ var CSVColumns = []string{
 	"actual_delay_ns", "actual_delay_source", "election_ns", "election_source",
 	"recovery_ns", "recovery_source", "write_latency_ns", "write_latency_source",
 	"duration_ns", "duration_source",
+	"anchor", "fault", "back_to_back", "ack_before_kill", "victim_back_before_new_leader", "term_increase",
+	"settle_ns", "settle_error", "leader_age_ns", "victim_back_ns", "retarget_reason", "probe_attempts", "interrupted",
+	"rule_outcome", "t_request_sent", "t_restart", "t_victim_back",
 }
 
 // CSVWriter streams trials as CSV rows.
@@ -55,11 +63,44 @@ func (c *CSVWriter) Trial(t *results.Trial, m Metrics) error {
 			r = append(r, strconv.FormatInt(x.NS, 10), "record")
 		}
 	}
+	r = appendV2(r, t, m)
 	c.row = r
 	if err := c.w.Write(r); err != nil {
 		return fmt.Errorf("writing CSV row for trial %d of run %s: %w", t.Trial, t.RunID, err)
 	}
 	return nil
+}
+
+// appendV2 appends the columns schema version 2 added.
+func appendV2(r []string, t *results.Trial, m Metrics) []string {
+	k := classify(t)
+	victim := ""
+	if t.VictimBackFirst != nil {
+		victim = strconv.FormatBool(*t.VictimBackFirst)
+	}
+	rounds := ""
+	if d, ok := termIncrease(t); ok {
+		rounds = strconv.FormatUint(d, 10)
+	}
+	r = append(r, k.anchor, k.fault, strconv.FormatBool(t.BackToBack), strconv.FormatBool(t.AckBeforeKill), victim, rounds,
+		metricCell(m.Settle), t.SettleError, metricCell(m.LeaderAge), metricCell(m.VictimBack), t.RetargetReason,
+		strconv.Itoa(t.ProbeAttempts), strconv.FormatBool(t.Interrupted), results.Outcome(t))
+	for _, p := range []*int64{t.T.RequestSent, t.T.Restart, t.T.VictimBack} {
+		if p == nil {
+			r = append(r, "")
+		} else {
+			r = append(r, strconv.FormatInt(*p, 10))
+		}
+	}
+	return r
+}
+
+// metricCell is the metric in ns, empty when missing.
+func metricCell(m Metric) string {
+	if !m.OK {
+		return ""
+	}
+	return strconv.FormatInt(m.NS, 10)
 }
 
 func appendLeader(r []string, l *results.Leader) []string {

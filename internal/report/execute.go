@@ -66,9 +66,16 @@ func Execute(cfg Config, stdin io.Reader, stdout, stderr io.Writer) (Result, err
 	if err != nil {
 		return Result{}, err
 	}
+	reportToStderr(stderr, cfg.Format, a)
+	return Result{Lost: a.Lost(), Warnings: a.WarningCount}, nil
+}
+
+// reportToStderr counts the warnings on stderr; for CSV, which has no room
+// for them, it also lists the first warnings and the final read's lost writes.
+func reportToStderr(stderr io.Writer, format string, a *Analysis) {
 	if a.WarningCount > 0 {
 		fmt.Fprintf(stderr, "analyze: %s in the input\n", plural(a.WarningCount, "warning", "warnings"))
-		if cfg.Format == "csv" {
+		if format == "csv" {
 			for i, w := range a.Warnings {
 				if i == MaxListedWarnings {
 					break
@@ -77,7 +84,34 @@ func Execute(cfg Config, stdin io.Reader, stdout, stderr io.Writer) (Result, err
 			}
 		}
 	}
-	return Result{Lost: a.Lost(), Warnings: a.WarningCount}, nil
+	if format != "csv" {
+		return
+	}
+	for i := range a.Reports {
+		f := &a.Reports[i].FinalRead
+		for _, w := range f.LostWrites {
+			fmt.Fprintf(stderr, "lost write (final read): %s\n", lostWriteLine(w))
+		}
+		if n := f.LostRecords - len(f.LostWrites); n > 0 {
+			fmt.Fprintf(stderr, "lost write (final read): … and %d more\n", n)
+		}
+	}
+}
+
+// lostWriteLine describes a lost record in one line.
+func lostWriteLine(w LostWrite) string {
+	read := w.Read
+	if w.ReadValue != "" {
+		read += " " + fmt.Sprintf("%q", w.ReadValue)
+	}
+	s := fmt.Sprintf("%s:%d: run %s trial %d key %q expected %q read %s", w.Input, w.Line, w.RunID, w.Trial, w.Key, w.Value, read)
+	switch {
+	case w.Control:
+		s += " (positive control: expected)"
+	case w.TrialLost:
+		s += " (trial already recorded lost)"
+	}
+	return s
 }
 
 func render(format string, w io.Writer, a *Analysis) error {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,8 +15,8 @@ const (
 	tRun1    = `{"type":"run","run_id":"a","started_at":"2026-11-25T10:00:00Z","seed":1,"target":"local","store":"s","partitions":3,"replicas":3}`
 	tRun2    = `{"type":"run","run_id":"b","started_at":"2026-11-25T10:00:01Z","seed":2,"target":"local","store":"s","partitions":3,"replicas":3}`
 	tTrialA1 = `{"type":"trial","run_id":"a","trial":1,"scenario":"immediate","partition":1,"t":{"write_start":0,"write_ack":2000000,"kill_sent":2500000,"new_leader":400000000,"first_ok":500000000,"end":510000000},"write":{"status":"ok"},"verify":{"status":"ok","attempts":1},"outcome":"durable"}`
-	tTrialA2 = `{"type":"trial","run_id":"a","trial":2,"scenario":"immediate","partition":2,"recovery_ns":700000000,"t":{"write_start":0},"outcome":"durable"}`
-	tTrialB1 = `{"type":"trial","run_id":"b","trial":1,"scenario":"rapid-sequential","partition":3,"recovery_ns":900000000,"outcome":"lost"}`
+	tTrialA2 = `{"type":"trial","run_id":"a","trial":2,"scenario":"immediate","partition":2,"recovery_ns":700000000,"t":{"write_start":0,"kill_sent":1000000},"write":{"status":"ok"},"verify":{"status":"ok","attempts":1},"outcome":"durable"}`
+	tTrialB1 = `{"type":"trial","run_id":"b","trial":1,"scenario":"rapid-sequential","partition":3,"recovery_ns":900000000,"write":{"status":"ok"},"verify":{"status":"missing","attempts":1},"outcome":"lost"}`
 	tTrialB2 = `{"type":"trial","run_id":"b","trial":2,"scenario":"rapid-sequential","partition":3,"outcome":"inconclusive"}`
 	tSumA    = `{"type":"summary","run_id":"a","trials":2,"ended_at":"2026-11-25T10:01:00Z"}`
 )
@@ -47,19 +48,23 @@ func analyzeJSON(t *testing.T, cfg Config, stdin string) (Result, map[string]any
 	return res, doc, nil
 }
 
-func TestExecuteInputs(t *testing.T) {
+// executeInputCase is one log given to Execute and what it must give.
+type executeInputCase struct {
+	name     string
+	content  string // written to a temp file; "" with noFile for a missing file
+	noFile   bool
+	cfg      Config
+	badInput string // substring of the expected ErrBadInput error
+	reports  int
+	trials   []float64 // per report
+	warnings int
+	lost     int
+}
+
+// executeInputCases are TestExecuteInputs' logs.
+func executeInputCases() []executeInputCase {
 	big := `{"type":"trial","run_id":"a","value":"` + strings.Repeat("x", 17<<20) + `"}`
-	tests := []struct {
-		name     string
-		content  string // written to a temp file; "" with noFile for a missing file
-		noFile   bool
-		cfg      Config
-		badInput string // substring of the expected ErrBadInput error
-		reports  int
-		trials   []float64 // per report
-		warnings int
-		lost     int
-	}{
+	return []executeInputCase{
 		{name: "empty file", content: "", badInput: "no results records"},
 		{name: "missing file", noFile: true, badInput: "no such file"},
 		{name: "binary garbage", content: "\x00\x01\x02\xff\n\x89PNG\r\n", badInput: "no results records"},
@@ -82,6 +87,10 @@ func TestExecuteInputs(t *testing.T) {
 		{name: "unknown format", content: lines(tRun1), cfg: Config{Format: "pdf"}, badInput: "unknown format"},
 		{name: "merge and run", content: lines(tRun1), cfg: Config{Merge: true, RunID: "a"}, badInput: "exclude each other"},
 	}
+}
+
+func TestExecuteInputs(t *testing.T) {
+	tests := executeInputCases()
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "absent.log")
@@ -163,7 +172,8 @@ func TestExecuteRecomputesMetrics(t *testing.T) {
 	if r.WriteLatency.N != 1 || r.WriteLatency.Mean != 2 || r.Duration.N != 1 || r.Duration.Mean != 510 {
 		t.Errorf("write latency %+v, duration %+v", r.WriteLatency, r.Duration)
 	}
-	if r.Success.Rate != 1 || r.Success.LossUpper != 1.5 || r.Success.Needed99 != 299 {
+	// Two decided trials: no rule of three (n < 30); exact bound 1 − 0.025^(1/2).
+	if r.Success.Rate != 1 || r.Success.LossUpper.OK() || !near(float64(r.Success.LossUpperCP), 1-math.Sqrt(0.025), 1e-12) || r.Success.Needed99 != 299 {
 		t.Errorf("success %+v", r.Success)
 	}
 }

@@ -19,3 +19,5 @@ func (f Float) MarshalJSON() ([]byte, error) {
 
 // OK reports whether f is a number (not NaN).
 func (f Float) OK() bool { return !math.IsNaN(float64(f)) }
+
+func nan() Float { return Float(math.NaN()) }

@@ -26,6 +26,27 @@ func fmtMS(f Float) string {
 	}
 }
 
+// dash marks a percentile not estimated because there are too few values.
+const dash = "—"
+
+// fmtP95 formats a distribution's p95: a dash when it has values, but
+// fewer than MinN95.
+func fmtP95(d Distribution) string {
+	if d.N > 0 && d.N < MinN95 {
+		return dash
+	}
+	return fmtMS(d.P95)
+}
+
+// fmtP99 formats a distribution's p99: a dash when it has values, but
+// fewer than MinN99.
+func fmtP99(d Distribution) string {
+	if d.N > 0 && d.N < MinN99 {
+		return dash
+	}
+	return fmtMS(d.P99)
+}
+
 // fmtPct formats a proportion as a percentage with one decimal, without a
 // trailing ".0"; "n/a" when not available.
 func fmtPct(f Float) string {

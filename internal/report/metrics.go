@@ -6,9 +6,6 @@ import (
 	"github.com/atomix-failover/atomix-failover/internal/results"
 )
 
-// scenarioInFlight is the scenario whose delay counts from the write's start.
-const scenarioInFlight = "in-flight"
-
 // Metric is one derived duration of a trial.
 type Metric struct {
 	NS int64
@@ -28,18 +25,26 @@ type Metrics struct {
 	Recovery     Metric
 	Duration     Metric
 	WriteLatency Metric
+	// Settle is the health wait before the trial (recorded only).
+	Settle Metric
+	// LeaderAge is how long the victim had led when the kill was sent (recorded only).
+	LeaderAge Metric
+	// VictimBack is victim_back − kill_sent: how long the victim was down.
+	VictimBack Metric
 }
 
 // Derive returns t's derived durations: the recorded value when present,
 // else the difference of the timestamps it is defined by, else missing.
-// actual delay = kill_sent − write_ack (in-flight: − write_start);
+// actual delay = kill_sent − anchor (write_ack, or write_start for anchor
+// write_start; version 1 logs: for scenario in-flight);
 // election = new_leader − kill_sent; recovery = first_ok − kill_sent;
 // duration = end (timestamps count from the trial's start);
-// write latency = write_ack − write_start.
+// write latency = write_ack − write_start; settle = settle_ns;
+// leader age = leader_age_ns; victim back = victim_back − kill_sent.
 func Derive(t *results.Trial) Metrics {
 	ts := &t.T
 	delayFrom := ts.WriteAck
-	if t.Scenario == scenarioInFlight {
+	if anchorOf(t) == results.AnchorWriteStart {
 		delayFrom = ts.WriteStart
 	}
 	var zero int64
@@ -49,6 +54,9 @@ func Derive(t *results.Trial) Metrics {
 		Recovery:     derive(t.RecoveryNS, ts.FirstOK, ts.KillSent),
 		Duration:     derive(t.DurationNS, ts.End, &zero),
 		WriteLatency: derive(t.WriteLatencyNS, ts.WriteAck, ts.WriteStart),
+		Settle:       derive(t.SettleNS, nil, nil),
+		LeaderAge:    derive(t.LeaderAgeNS, nil, nil),
+		VictimBack:   derive(nil, ts.VictimBack, ts.KillSent),
 	}
 }
 
@@ -81,6 +89,7 @@ func (m Metrics) invalid() []string {
 	}{
 		{"actual delay", m.ActualDelay}, {"election", m.Election}, {"recovery", m.Recovery},
 		{"duration", m.Duration}, {"write latency", m.WriteLatency},
+		{"settle", m.Settle}, {"leader age", m.LeaderAge}, {"victim back", m.VictimBack},
 	} {
 		if x.m.Invalid {
 			out = append(out, fmt.Sprintf("%s %d ns", x.name, x.m.NS))

@@ -1,6 +1,7 @@
 package report
 
 import (
+	"encoding/json"
 	"math"
 
 	"github.com/atomix-failover/atomix-failover/internal/results"
@@ -17,6 +18,16 @@ type RunInfo struct {
 	Partitions int      `json:"partitions"`
 	Replicas   int      `json:"replicas"`
 	Scenarios  []string `json:"scenarios"`
+	// Schema is the run header's schema version (1 when it has none; 0
+	// without a run record).
+	Schema int `json:"schema"`
+	// Repeat and Shuffle are the campaign's design (0 and false in version 1 logs).
+	Repeat  int  `json:"repeat"`
+	Shuffle bool `json:"shuffle"`
+	// RestartPolicy says when a killed member was restarted.
+	RestartPolicy string `json:"restart_policy"`
+	// MinLeaderAge is the least age (ms) of the leader to be killed; null when absent.
+	MinLeaderAge Float `json:"min_leader_age_ms"`
 	// HasRunRecord is false when the run's first line is missing.
 	HasRunRecord bool `json:"has_run_record"`
 	// Complete is true when the run's summary line is present.
@@ -26,12 +37,31 @@ type RunInfo struct {
 	// number of trial lines read.
 	SummaryTrials int `json:"summary_trials"`
 	Trials        int `json:"trials"`
+	// FinalRead is the summary's final read; null when absent (version 1
+	// logs, runs without a summary).
+	FinalRead *results.FinalRead `json:"final_read"`
+	// LostRecords counts the run's lost records (final read).
+	LostRecords int `json:"lost_records"`
+
+	// verifyTimeoutNS is the run's verify timeout (config.verify_timeout_ns); 0 when unknown.
+	verifyTimeoutNS int64
 }
 
 func (r *RunInfo) setRun(run *results.Run) {
 	r.HasRunRecord = true
 	r.StartedAt, r.Seed, r.Target, r.Store = run.StartedAt, run.Seed, run.Target, run.Store
 	r.Partitions, r.Replicas, r.Scenarios = run.Partitions, run.Replicas, run.Scenarios
+	r.Schema, r.Repeat, r.Shuffle, r.RestartPolicy = max(run.Schema, 1), run.Repeat, run.Shuffle, run.RestartPolicy
+	r.MinLeaderAge = Float(math.NaN())
+	if run.MinLeaderAgeNS > 0 {
+		r.MinLeaderAge = Float(float64(run.MinLeaderAgeNS) / 1e6)
+	}
+	var cfg struct {
+		VerifyTimeoutNS int64 `json:"verify_timeout_ns"`
+	}
+	if json.Unmarshal(run.Config, &cfg) == nil && cfg.VerifyTimeoutNS > 0 {
+		r.verifyTimeoutNS = cfg.VerifyTimeoutNS
+	}
 }
 
 // Outcomes counts trials by outcome class.
@@ -63,44 +93,6 @@ func (o Outcomes) Total() int {
 	return o.Durable + o.Lost + o.IndeterminateApplied + o.IndeterminateAbsent + o.Inconclusive
 }
 
-// Success is the success rate durable / (durable + lost) with its Wilson
-// 95% interval and, when no write was lost, the zero-failure bounds.
-type Success struct {
-	Durable int   `json:"durable"`
-	Lost    int   `json:"lost"`
-	Decided int   `json:"decided"`
-	Rate    Float `json:"rate"`
-	Low     Float `json:"wilson95_low"`
-	High    Float `json:"wilson95_high"`
-	// LossUpper is the rule-of-three 95% upper bound 3/n on the loss rate;
-	// null unless there are decided trials and no losses.
-	LossUpper Float `json:"rule_of_three_loss_upper"`
-	// Needed99 and Needed999 are the numbers of trials, all without loss,
-	// needed to claim success ≥ 99% and ≥ 99.9% at 95% confidence; null
-	// when a write was lost.
-	Needed99  Float `json:"zero_loss_trials_needed_99"`
-	Needed999 Float `json:"zero_loss_trials_needed_99_9"`
-}
-
-func newSuccess(o Outcomes) Success {
-	nan := Float(math.NaN())
-	s := Success{Durable: o.Durable, Lost: o.Lost, Decided: o.Durable + o.Lost,
-		Rate: nan, Low: nan, High: nan, LossUpper: nan, Needed99: nan, Needed999: nan}
-	if s.Decided > 0 {
-		s.Rate = Float(float64(s.Durable) / float64(s.Decided))
-		lo, hi := Wilson(s.Durable, s.Decided, Z95)
-		s.Low, s.High = Float(lo), Float(hi)
-	}
-	if s.Lost == 0 {
-		if s.Decided > 0 {
-			s.LossUpper = Float(RuleOfThree(s.Decided))
-		}
-		s.Needed99 = Float(TrialsNeeded(0.99, 0.95))
-		s.Needed999 = Float(TrialsNeeded(0.999, 0.95))
-	}
-	return s
-}
-
 // TermChanges compares the Raft term before the kill with the term after.
 type TermChanges struct {
 	// Known trials have both terms; Unknown lack one.
@@ -115,18 +107,47 @@ type TermChanges struct {
 	NewLeader int `json:"new_leader"`
 	// Retargeted counts trials whose kill followed a leader that moved.
 	Retargeted int `json:"retargeted"`
+	// RetargetReasons counts the retargeted trials by retarget_reason.
+	RetargetReasons []ReasonCount `json:"retarget_reasons"`
+}
+
+// ReasonCount is the number of trials that gave one reason.
+type ReasonCount struct {
+	Reason string `json:"reason"`
+	Trials int    `json:"trials"`
 }
 
 // Group is one row of a breakdown table (scenario, delay or partition).
 type Group struct {
-	Key      string       `json:"key"`
-	Trials   int          `json:"trials"`
-	Outcomes Outcomes     `json:"outcomes"`
-	Success  Success      `json:"success"`
-	Recovery Distribution `json:"recovery_ms"`
+	Key string `json:"key"`
+	// Anchor and DelayMS identify a delay row (delays_ms only).
+	Anchor  string `json:"anchor,omitempty"`
+	DelayMS *int64 `json:"delay_ms,omitempty"`
+	// Trials counts the trials in the row's statistics; AckBeforeKill the
+	// write_start trials left out because their write was acknowledged
+	// before the kill.
+	Trials        int          `json:"trials"`
+	AckBeforeKill int          `json:"ack_before_kill"`
+	Outcomes      Outcomes     `json:"outcomes"`
+	Success       Success      `json:"success"`
+	Recovery      Distribution `json:"recovery_ms"`
 	// ElectionMean is the mean election time (ms) of the group's trials.
 	ElectionMean Float `json:"election_mean_ms"`
 	ElectionN    int   `json:"election_n"`
+}
+
+// SplitRow is one row of the victim-back or election-rounds breakdown.
+type SplitRow struct {
+	Key      string       `json:"key"`
+	Trials   int          `json:"trials"`
+	Election Distribution `json:"election_ms"`
+	Recovery Distribution `json:"recovery_ms"`
+}
+
+// PercentileMinN states the least numbers of values for p95 and p99.
+type PercentileMinN struct {
+	P95 int `json:"p95"`
+	P99 int `json:"p99"`
 }
 
 // timelineEntry holds one trial's timestamps (ms since the trial started;
@@ -135,6 +156,7 @@ type timelineEntry struct {
 	RunID      string
 	Trial      int
 	Outcome    string
+	Control    bool
 	WriteStart float64
 	WriteAck   float64
 	KillSent   float64
@@ -150,20 +172,41 @@ const MaxTimelineRows = 60
 type point struct{ x, y float64 }
 
 // Report is the analysis of one run, or of all runs pooled. Durations are
-// in milliseconds.
+// in milliseconds. Everything but Trials, PositiveControl and FinalRead
+// covers the failover trials only (fault kill-leader).
 type Report struct {
-	Title    string    `json:"title"`
-	Runs     []RunInfo `json:"runs"`
-	Trials   int       `json:"trials"`
-	Outcomes Outcomes  `json:"outcomes"`
-	// InconclusiveShare is inconclusive / trials (censored trials).
-	InconclusiveShare Float        `json:"inconclusive_share"`
-	Success           Success      `json:"success"`
-	Duration          Distribution `json:"duration_ms"`
-	Recovery          Distribution `json:"recovery_ms"`
-	Election          Distribution `json:"election_ms"`
-	WriteLatency      Distribution `json:"write_latency_ms"`
-	ActualDelay       Distribution `json:"actual_delay_ms"`
+	Title string    `json:"title"`
+	Runs  []RunInfo `json:"runs"`
+	// Trials counts every trial; FailoverTrials those that are not the
+	// positive control.
+	Trials         int      `json:"trials"`
+	FailoverTrials int      `json:"failover_trials"`
+	Outcomes       Outcomes `json:"outcomes"`
+	// InconclusiveShare is inconclusive / failover trials (censored trials).
+	InconclusiveShare Float `json:"inconclusive_share"`
+	// OutcomeRuleDisagreements counts trials whose recorded outcome is not
+	// the one results.Outcome gives (the recorded one is counted).
+	OutcomeRuleDisagreements int `json:"outcome_rule_disagreements"`
+	// AckBeforeKill counts write_start trials acknowledged before the kill;
+	// InterruptedTrials those stopped by the campaign's interruption.
+	AckBeforeKill     int `json:"ack_before_kill"`
+	InterruptedTrials int `json:"interrupted_trials"`
+	// UnhealthyStart counts trials that began after the health wait gave up
+	// (settle_error).
+	UnhealthyStart  int             `json:"settle_error_trials"`
+	Success         Success         `json:"success"`
+	PositiveControl Control         `json:"positive_control"`
+	FinalRead       FinalReadReport `json:"final_read"`
+	PercentileMinN  PercentileMinN  `json:"percentile_min_n"`
+	Duration        Distribution    `json:"duration_ms"`
+	Recovery        Distribution    `json:"recovery_ms"`
+	RecoveryKM      KaplanMeier     `json:"recovery_kaplan_meier_ms"`
+	Election        Distribution    `json:"election_ms"`
+	WriteLatency    Distribution    `json:"write_latency_ms"`
+	ActualDelay     Distribution    `json:"actual_delay_ms"`
+	Settle          Distribution    `json:"settle_ms"`
+	LeaderAge       Distribution    `json:"leader_age_at_kill_ms"`
+	VictimBack      Distribution    `json:"victim_back_ms"`
 	// Recomputed counts, per metric, the values computed from timestamps
 	// because the record lacked them.
 	Recomputed      map[string]int `json:"recomputed_from_timestamps"`
@@ -172,10 +215,15 @@ type Report struct {
 	Scenarios       []Group        `json:"scenarios"`
 	Delays          []Group        `json:"delays_ms"`
 	Partitions      []Group        `json:"partitions"`
+	// ByVictimBack splits election and recovery by
+	// victim_back_before_new_leader; ByRounds by the term increase.
+	ByVictimBack []SplitRow `json:"by_victim_back_before_new_leader"`
+	ByRounds     []SplitRow `json:"by_election_rounds"`
 
 	// Chart data, not part of the JSON report.
 	recoverySorted []float64
 	electionSorted []float64
 	points         map[string][]point
 	timeline       []timelineEntry
+	scenarioRank   func(string) int
 }

@@ -26,12 +26,13 @@ type Warning struct {
 // String is the warning as "line N: message".
 func (w Warning) String() string { return fmt.Sprintf("line %d: %s", w.Line, w.Msg) }
 
-// Record is one decoded line of a log: exactly one of Run, Trial and Summary is set.
+// Record is one decoded line of a log: exactly one of Run, Trial, Summary and Lost is set.
 type Record struct {
 	Line    int
 	Run     *Run
 	Trial   *Trial
 	Summary *Summary
+	Lost    *Lost
 }
 
 // Reader decodes a results log line by line. It never panics on bad input:
@@ -159,18 +160,27 @@ func (r *Reader) readLine() (line []byte, complete, tooLong bool, err error) {
 // Trial lacks are declared here; the shared ones come from Trial.
 type anyRecord struct {
 	Trial
-	Seed        int64             `json:"seed"`
-	Target      string            `json:"target"`
-	Store       string            `json:"store"`
-	Partitions  int               `json:"partitions"`
-	Replicas    int               `json:"replicas"`
-	Scenarios   []string          `json:"scenarios"`
-	Config      json.RawMessage   `json:"config,omitempty"`
-	Versions    map[string]string `json:"versions,omitempty"`
-	Trials      int               `json:"trials"`
-	EndedAt     string            `json:"ended_at"`
-	Outcomes    map[string]int    `json:"outcomes,omitempty"`
-	Interrupted bool              `json:"interrupted,omitempty"`
+	Seed          int64             `json:"seed"`
+	Target        string            `json:"target"`
+	Store         string            `json:"store"`
+	Partitions    int               `json:"partitions"`
+	Replicas      int               `json:"replicas"`
+	Scenarios     []string          `json:"scenarios"`
+	Config        json.RawMessage   `json:"config,omitempty"`
+	Versions      map[string]string `json:"versions,omitempty"`
+	Trials        int               `json:"trials"`
+	EndedAt       string            `json:"ended_at"`
+	Outcomes      map[string]int    `json:"outcomes,omitempty"`
+	Interrupted   bool              `json:"interrupted,omitempty"`
+	Schema        int               `json:"schema,omitempty"`
+	Repeat        int               `json:"repeat,omitempty"`
+	Shuffle       bool              `json:"shuffle,omitempty"`
+	RestartPolicy string            `json:"restart_policy,omitempty"`
+	MinLeaderAge  int64             `json:"min_leader_age_ns,omitempty"`
+	FinalRead     *FinalRead        `json:"final_read,omitempty"`
+	Read          string            `json:"read"`
+	ReadValue     string            `json:"read_value,omitempty"`
+	At            string            `json:"at"`
 }
 
 // ValidOutcome reports whether o is one of the five outcome classes.
@@ -193,7 +203,7 @@ func decodeLine(line []byte) (Record, error) {
 	if a.Type == "" {
 		return Record{}, errors.New(`record without "type"`)
 	}
-	if a.RunID == "" && (a.Type == TypeRun || a.Type == TypeTrial || a.Type == TypeSummary) {
+	if a.RunID == "" && (a.Type == TypeRun || a.Type == TypeTrial || a.Type == TypeSummary || a.Type == TypeLost) {
 		return Record{}, fmt.Errorf(`%s record without "run_id"`, a.Type)
 	}
 	switch a.Type {
@@ -202,17 +212,28 @@ func decodeLine(line []byte) (Record, error) {
 			return Record{}, fmt.Errorf("trial %d: unknown outcome %.40q", a.Trial.Trial, a.Outcome)
 		}
 		t := a.Trial
+		t.Interrupted = a.Interrupted
 		return Record{Trial: &t}, nil
 	case TypeRun:
 		return Record{Run: &Run{
 			Type: a.Type, RunID: a.RunID, StartedAt: a.StartedAt, Seed: a.Seed,
 			Target: a.Target, Store: a.Store, Partitions: a.Partitions, Replicas: a.Replicas,
 			Scenarios: a.Scenarios, Config: a.Config, Versions: a.Versions,
+			Schema: a.Schema, Repeat: a.Repeat, Shuffle: a.Shuffle,
+			RestartPolicy: a.RestartPolicy, MinLeaderAgeNS: a.MinLeaderAge,
 		}}, nil
 	case TypeSummary:
 		return Record{Summary: &Summary{
 			Type: a.Type, RunID: a.RunID, Trials: a.Trials, EndedAt: a.EndedAt,
-			Outcomes: a.Outcomes, Interrupted: a.Interrupted,
+			Outcomes: a.Outcomes, Interrupted: a.Interrupted, FinalRead: a.FinalRead,
+		}}, nil
+	case TypeLost:
+		if a.Key == "" {
+			return Record{}, errors.New(`lost record without "key"`)
+		}
+		return Record{Lost: &Lost{
+			Type: a.Type, RunID: a.RunID, Trial: a.Trial.Trial, Key: a.Key, Value: a.Value,
+			Read: a.Read, ReadValue: a.ReadValue, At: a.At,
 		}}, nil
 	}
 	return Record{}, fmt.Errorf("unknown record type %.40q", a.Type)

@@ -9,6 +9,29 @@ const (
 	TypeRun     = "run"
 	TypeTrial   = "trial"
 	TypeSummary = "summary"
+	// TypeLost is an acknowledged write found missing or changed by the
+	// campaign's final read.
+	TypeLost = "lost"
+)
+
+// SchemaVersion is the version of the record layout written; a run header
+// without "schema" is version 1 (before kill anchors, settle times and the
+// final read).
+const SchemaVersion = 2
+
+// Kill anchors: what a trial's kill delay is timed from.
+const (
+	AnchorWriteAck   = "write_ack"
+	AnchorWriteStart = "write_start"
+)
+
+// Faults a trial injects.
+const (
+	// FaultKillLeader kills the leader of the key's partition.
+	FaultKillLeader = "kill-leader"
+	// FaultWipeAll kills every node and restarts all of them on empty data
+	// dirs: the positive control, where acknowledged writes are lost by construction.
+	FaultWipeAll = "wipe-all"
 )
 
 // Outcome classes of a trial (see DESIGN.md).
@@ -48,6 +71,19 @@ type Run struct {
 	Scenarios  []string          `json:"scenarios"`
 	Config     json.RawMessage   `json:"config,omitempty"`
 	Versions   map[string]string `json:"versions,omitempty"`
+	// Schema is SchemaVersion when written; 0 (absent) in version 1 logs.
+	Schema int `json:"schema,omitempty"`
+	// Repeat is the number of rounds of the scenarios.
+	Repeat int `json:"repeat,omitempty"`
+	// Shuffle is true when each round's trials ran in a seed-drawn order.
+	Shuffle bool `json:"shuffle,omitempty"`
+	// RestartPolicy says when a killed member is restarted, e.g.
+	// "after-new-leader+100ms (cap 30s)" or "fixed 3s"; on Kubernetes,
+	// "statefulset" (the controller recreates the pod).
+	RestartPolicy string `json:"restart_policy,omitempty"`
+	// MinLeaderAgeNS is the least time the leader to be killed had to be in
+	// office before a trial started (back-to-back trials excepted).
+	MinLeaderAgeNS int64 `json:"min_leader_age_ns,omitempty"`
 }
 
 // Leader identifies a partition leader in a trial record.
@@ -60,12 +96,19 @@ type Leader struct {
 // Timestamps are monotonic nanoseconds since the trial's started_at; nil when absent.
 type Timestamps struct {
 	WriteStart *int64 `json:"write_start,omitempty"`
-	WriteAck   *int64 `json:"write_ack,omitempty"`
-	KillSent   *int64 `json:"kill_sent,omitempty"`
-	KillDone   *int64 `json:"kill_done,omitempty"`
-	NewLeader  *int64 `json:"new_leader,omitempty"`
-	FirstOK    *int64 `json:"first_ok,omitempty"`
-	Verify     *int64 `json:"verify,omitempty"`
+	// RequestSent is when the write's request left the client's gRPC layer
+	// for the partition's leader (observed only where the target can).
+	RequestSent *int64 `json:"request_sent,omitempty"`
+	WriteAck    *int64 `json:"write_ack,omitempty"`
+	KillSent    *int64 `json:"kill_sent,omitempty"`
+	KillDone    *int64 `json:"kill_done,omitempty"`
+	NewLeader   *int64 `json:"new_leader,omitempty"`
+	FirstOK     *int64 `json:"first_ok,omitempty"`
+	Verify      *int64 `json:"verify,omitempty"`
+	// Restart is when the victim's restart began; VictimBack when it was
+	// running again with its groups bootstrapped (Kubernetes: pod ready).
+	Restart    *int64 `json:"restart,omitempty"`
+	VictimBack *int64 `json:"victim_back,omitempty"`
 	End        *int64 `json:"end,omitempty"`
 }
 
@@ -112,6 +155,70 @@ type Trial struct {
 	// SHA256Partition is the 1-based partition ID SHA-256 alone would pick
 	// (sha256(key)[0] % P + 1); equal to Partition for keys from internal/keyspace.
 	SHA256Partition *int `json:"sha256_partition,omitempty"`
+	// Anchor is what the kill delay was timed from: AnchorWriteAck or
+	// AnchorWriteStart; absent in version 1 logs (in-flight was write_start).
+	Anchor string `json:"anchor,omitempty"`
+	// Fault is the fault injected; absent means FaultKillLeader.
+	Fault string `json:"fault,omitempty"`
+	// BackToBack is true for a trial that started without waiting for a
+	// healthy store (rapid-sequential's 2nd and 3rd).
+	BackToBack bool `json:"back_to_back,omitempty"`
+	// SettleNS is how long the health wait before the trial took; absent for
+	// back-to-back trials.
+	SettleNS *int64 `json:"settle_ns,omitempty"`
+	// SettleError says why the store was not healthy when the health wait
+	// gave up: the trial did not start from a healthy store, so it tested no
+	// clean failover (inconclusive unless a write was lost).
+	SettleError string `json:"settle_error,omitempty"`
+	// LeaderAgeNS is how long the killed leader had been in office (first
+	// observation of its leadership in its term) when the kill was sent.
+	LeaderAgeNS *int64 `json:"leader_age_ns,omitempty"`
+	// VictimBackFirst is true when the victim was back before the new leader
+	// was observed: it may have taken part in the measured election.
+	VictimBackFirst *bool `json:"victim_back_before_new_leader,omitempty"`
+	// AckBeforeKill is true when the write was acknowledged before the kill
+	// was sent although the kill was timed from the write's start: the kill
+	// did not cut the request in flight.
+	AckBeforeKill bool `json:"ack_before_kill,omitempty"`
+	// RetargetReason says why the kill went to another member or term than
+	// the leader seen before the write.
+	RetargetReason string `json:"retarget_reason,omitempty"`
+	// ProbeAttempts counts the recovery probe's writes started.
+	ProbeAttempts int `json:"probe_attempts,omitempty"`
+	// Interrupted is true when the campaign was stopped during the trial.
+	Interrupted bool `json:"interrupted,omitempty"`
+}
+
+// FinalRead is the result of reading back, at the end of a campaign, every
+// key whose write was acknowledged.
+type FinalRead struct {
+	// Keys is the number of acknowledged keys read.
+	Keys int `json:"keys"`
+	// OK counts the keys that read back their acknowledged value.
+	OK int `json:"ok"`
+	// Lost counts the keys missing or holding another value (one TypeLost record each).
+	Lost int `json:"lost"`
+	// Unanswered counts the keys whose read got no answer before its deadline.
+	Unanswered int `json:"unanswered"`
+	// Error says why the final read did not run or finish, when it did not.
+	Error string `json:"error,omitempty"`
+}
+
+// Lost is an acknowledged write that the final read found missing or changed.
+type Lost struct {
+	Type  string `json:"type"`
+	RunID string `json:"run_id"`
+	// Trial is the trial that wrote and acknowledged the key.
+	Trial int    `json:"trial"`
+	Key   string `json:"key"`
+	// Value is the acknowledged value.
+	Value string `json:"value"`
+	// Read is VerifyMissing or VerifyMismatch.
+	Read string `json:"read"`
+	// ReadValue is the value read instead, for a mismatch.
+	ReadValue string `json:"read_value,omitempty"`
+	// At is the wall-clock time of the read (RFC 3339).
+	At string `json:"at"`
 }
 
 // Summary is the last record of a run that ended normally.
@@ -123,4 +230,7 @@ type Summary struct {
 	Outcomes map[string]int `json:"outcomes,omitempty"`
 	// Interrupted is true when the run was stopped by a signal.
 	Interrupted bool `json:"interrupted,omitempty"`
+	// FinalRead is the end-of-campaign read of every acknowledged key;
+	// absent in version 1 logs.
+	FinalRead *FinalRead `json:"final_read,omitempty"`
 }

@@ -44,6 +44,8 @@ type partitionState struct {
 	term      uint64
 	leader    string
 	followers []string
+	// replicas is the partition's own replica count (RaftPartition spec.replicas); 0 when the object has none.
+	replicas int
 }
 
 // memberState is one member object (RaftReplica or RaftMember).
@@ -53,7 +55,30 @@ type memberState struct {
 	id        uint64
 	pod       string
 	voting    bool
+	// deleting is set once the object carries a deletion timestamp.
+	deleting bool
+	// report is what the member's node last told the controller (its status).
+	report memberReport
 }
+
+// memberReport is a member object's status, written by the Atomix controller
+// from the events of the member's node. RaftReplica (stores/raft v0.7.0,
+// raft.atomix.io/v1beta3) and RaftMember (consensus.atomix.io/v1beta1) share
+// its shape: state (Ready / NotReady), role (Leader / Candidate / Follower),
+// leader (an object reference), term, podRef.
+type memberReport struct {
+	state  string
+	role   string
+	leader string
+	term   uint64
+	podUID string
+}
+
+// Member states and roles as the Atomix controllers write them.
+const (
+	memberReady = "Ready"
+	roleLeader  = "Leader"
+)
 
 // era describes how one Atomix generation models a store.
 type era struct {
@@ -121,7 +146,7 @@ func raftEra() *era {
 			if u.GetLabels()[labelRaftStore] != s.name {
 				return partitionState{}, false
 			}
-			p := partitionState{name: u.GetName(), id: int(intField(u, "spec", "partitionID"))}
+			p := partitionState{name: u.GetName(), id: int(intField(u, "spec", "partitionID")), replicas: int(intField(u, "spec", "replicas"))}
 			if p.id < 1 || p.id > s.partitions || p.name != fmt.Sprintf("%s-%d", s.name, p.id) {
 				return partitionState{}, false
 			}
@@ -141,6 +166,7 @@ func raftEra() *era {
 			m.pod, _, _ = unstructured.NestedString(u.Object, "spec", "pod", "name")
 			t, _, _ := unstructured.NestedString(u.Object, "spec", "type")
 			m.voting = t == "" || t == "Voter"
+			readMemberStatus(u, &m)
 			return m, m.id != 0
 		},
 		memberSelector: func(s storeInfo) string { return labelRaftStore + "=" + s.name },
@@ -204,6 +230,7 @@ func consensusEra() *era {
 			m.pod, _, _ = unstructured.NestedString(u.Object, "spec", "pod", "name")
 			t, _, _ := unstructured.NestedString(u.Object, "spec", "type")
 			m.voting = t == "" || t == "Member"
+			readMemberStatus(u, &m)
 			return m, true
 		},
 		memberSelector: func(storeInfo) string { return "" },
@@ -233,6 +260,15 @@ func readPartitionStatus(u *unstructured.Unstructured, p *partitionState) {
 			}
 		}
 	}
+}
+
+func readMemberStatus(u *unstructured.Unstructured, m *memberState) {
+	m.deleting = u.GetDeletionTimestamp() != nil
+	m.report.state, _, _ = unstructured.NestedString(u.Object, "status", "state")
+	m.report.role, _, _ = unstructured.NestedString(u.Object, "status", "role")
+	m.report.leader, _, _ = unstructured.NestedString(u.Object, "status", "leader", "name")
+	m.report.term = uint64(intField(u, "status", "term"))
+	m.report.podUID, _, _ = unstructured.NestedString(u.Object, "status", "podRef", "uid")
 }
 
 // intField reads an integer field that JSON decoding may have made int64 or float64.

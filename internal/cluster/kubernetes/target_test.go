@@ -466,8 +466,11 @@ func TestKillLeader(t *testing.T) {
 			if k.Victim.Pod != tc.wantPod || k.Victim.ID != tc.wantID || k.Term != 1 || k.Partition != tc.partition {
 				t.Fatalf("kill %+v", k)
 			}
-			if k.SentAt.IsZero() || k.DoneAt.Before(k.SentAt) {
-				t.Fatalf("kill times sent %v done %v", k.SentAt, k.DoneAt)
+			if k.SentAt.IsZero() || k.DoneAt.Before(k.SentAt) || k.Unconfirmed != nil {
+				t.Fatalf("kill times sent %v done %v, unconfirmed %v", k.SentAt, k.DoneAt, k.Unconfirmed)
+			}
+			if k.Led[tc.partition] != 1 {
+				t.Fatalf("led %v, want partition %d in term 1", k.Led, tc.partition)
 			}
 			d := deletes(f)
 			if len(d) != 1 || d[0].Name != tc.wantPod {

@@ -6,6 +6,8 @@ import (
 	"sort"
 	"testing"
 	"time"
+
+	"github.com/atomix-failover/atomix-failover/internal/cluster"
 )
 
 // reportPercentiles reports p50 and p99 of samples as custom benchmark metrics.
@@ -126,7 +128,7 @@ func BenchmarkKillToNewLeader(b *testing.B) {
 		elections = append(elections, l.ObservedAt.Sub(k.SentAt))
 		b.StopTimer()
 		hctx, hcancel := context.WithTimeout(ctx, time.Minute)
-		if err := s.WaitHealthy(hctx); err != nil {
+		if _, err := s.WaitHealthy(hctx, cluster.HealthSpec{}); err != nil {
 			b.Fatal(err)
 		}
 		hcancel()

@@ -16,8 +16,8 @@ type Config struct {
 	DataDir string
 	// KeepData keeps DataDir (even a temp one) at Close.
 	KeepData bool
-	// RestartDelay is how long a killed node stays down before it is restarted on its data dir.
-	RestartDelay time.Duration
+	// Restart says when a killed node is restarted on its data dir.
+	Restart RestartPolicy
 	// RTT is dragonboat's round-trip time unit.
 	RTT time.Duration
 	// ElectionRTT is the election timeout in RTTs.
@@ -41,7 +41,53 @@ func DefaultConfig() Config {
 		ElectionRTT:  100,
 		HeartbeatRTT: 10,
 		StartTimeout: 60 * time.Second,
+		Restart:      DefaultRestartPolicy(),
 	}
+}
+
+// RestartPolicy says when a killed node is restarted. By default a node
+// comes back only once every partition it led has a new leader, plus Margin,
+// so that it cannot run in the election being measured (dragonboat v3 has no
+// PreVote: a returning node's failed bids raise the survivors' term and reset
+// their election timers); Timeout caps the wait (a partition that lost its
+// quorum elects no leader until the node is back). Fixed restarts after Delay
+// whatever the store does.
+type RestartPolicy struct {
+	// Fixed restarts after Delay instead of after the new leaders.
+	Fixed bool
+	// Delay is the fixed delay.
+	Delay time.Duration
+	// Margin is the wait after the last new leader.
+	Margin time.Duration
+	// Timeout caps the wait for new leaders.
+	Timeout time.Duration
+}
+
+// DefaultRestartPolicy restarts 100 ms after the victim's partitions have new leaders, at most 30 s after the kill.
+func DefaultRestartPolicy() RestartPolicy {
+	return RestartPolicy{Margin: 100 * time.Millisecond, Timeout: 30 * time.Second}
+}
+
+// String names the policy as the run header records it.
+func (p RestartPolicy) String() string {
+	if p.Fixed {
+		return "fixed " + p.Delay.String()
+	}
+	return fmt.Sprintf("after-new-leader+%s (cap %s)", p.Margin, p.Timeout)
+}
+
+func (p RestartPolicy) validate() error {
+	var errs []error
+	if p.Delay < 0 {
+		errs = append(errs, fmt.Errorf("--restart-delay %s: want ≥ 0", p.Delay))
+	}
+	if p.Margin < 0 {
+		errs = append(errs, fmt.Errorf("--restart-margin %s: want ≥ 0", p.Margin))
+	}
+	if !p.Fixed && p.Timeout <= 0 {
+		errs = append(errs, fmt.Errorf("--restart-timeout %s: want > 0", p.Timeout))
+	}
+	return errors.Join(errs...)
 }
 
 func (c Config) validate() error {
@@ -61,8 +107,8 @@ func (c Config) validate() error {
 	if c.ElectionRTT < 2*c.HeartbeatRTT {
 		errs = append(errs, fmt.Errorf("--election-rtt %d: want at least twice --heartbeat-rtt (%d)", c.ElectionRTT, c.HeartbeatRTT))
 	}
-	if c.RestartDelay < 0 {
-		errs = append(errs, fmt.Errorf("--restart-delay %s: want ≥ 0", c.RestartDelay))
+	if err := c.Restart.validate(); err != nil {
+		errs = append(errs, err)
 	}
 	if c.BasePort != 0 && (c.BasePort < 1024 || c.BasePort+2*c.Replicas > 65535) {
 		errs = append(errs, fmt.Errorf("--base-port %d: want 1024..%d", c.BasePort, 65535-2*c.Replicas))

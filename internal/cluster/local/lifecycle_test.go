@@ -227,6 +227,12 @@ func TestNoChildOutlivesParent(t *testing.T) {
 			if tt.wantClean && !os.IsNotExist(statErr) {
 				t.Errorf("data dir %s left behind: %v", dir, statErr)
 			}
+			if !tt.wantClean {
+				removed, err := removeStaleDataDirs(filepath.Dir(dir), nil)
+				if err != nil || len(removed) != 1 || removed[0] != dir {
+					t.Errorf("stale dir sweep after the parent's death removed %v (%v), want [%s]", removed, err, dir)
+				}
+			}
 			_ = os.RemoveAll(dir)
 		})
 	}

@@ -83,8 +83,10 @@ func runNode(host string, raftPort, apiPort int, dataDir string, rtt time.Durati
 		raft.WithHost(host), raft.WithPort(raftPort))
 	n := node.NewNode(network.NewDefaultDriver(), protocol, node.WithHost(host), node.WithPort(apiPort))
 	mapnodev1.RegisterServer(n)
+	nodeStatus := newNodeStatusServer(protocol)
 	n.RegisterService(func(server *grpc.Server) {
 		raftv1.RegisterNodeServer(server, raft.NewNodeServer(protocol))
+		server.RegisterService(&nodeStatusDesc, nodeStatus)
 	})
 	if err := n.Start(); err != nil {
 		return fmt.Errorf("starting node API on %s:%d: %w", host, apiPort, err)

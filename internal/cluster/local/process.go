@@ -77,6 +77,7 @@ func startProcess(ctx context.Context, exe string, spec nodeSpec, rtt time.Durat
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	cmd.ExtraFiles = []*os.File{readyW}
 	cmd.Env = append(os.Environ(), "ATOMIX_FAILOVER_NODE="+spec.Name)
+	cmd.Dir = filepath.Dir(spec.DataDir) // where dragonboat reads its soft settings
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {
 		_ = readyW.Close()
@@ -144,8 +145,8 @@ func logTail(path string) string {
 		return ""
 	}
 	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
-	if len(lines) > 8 {
-		lines = lines[len(lines)-8:]
+	if len(lines) > 40 {
+		lines = lines[len(lines)-40:]
 	}
 	return fmt.Sprintf("\n--- last lines of %s ---\n%s", filepath.Base(path), strings.Join(lines, "\n"))
 }

@@ -37,8 +37,8 @@ type dataPath struct {
 	applied string
 }
 
-func startDataPath(ctx context.Context, port int, config rsmapiv1.ProtocolConfig) (*dataPath, error) {
-	d := &rsmDriver{conns: &connSet{}}
+func startDataPath(ctx context.Context, port int, config rsmapiv1.ProtocolConfig, sends *sendHub) (*dataPath, error) {
+	d := &rsmDriver{conns: &connSet{}, sends: sends}
 	rt := runtimev1.New(runtimev1.WithDriver(driverID, d))
 	if err := rt.Program(ctx, runtimeapiv1.Route{StoreID: storeID, Rules: []runtimeapiv1.RoutingRule{{Names: []string{"*"}}}}); err != nil {
 		return nil, fmt.Errorf("programming runtime routes: %w", err)
@@ -119,14 +119,16 @@ func (dp *dataPath) close() error {
 // rsmDriver is an Atomix runtime driver for the rsm protocol over TCP.
 type rsmDriver struct {
 	conns *connSet
+	sends *sendHub
 }
 
 // Connect opens a protocol client for the given partitions.
 func (d *rsmDriver) Connect(ctx context.Context, spec rsmapiv1.ProtocolConfig) (driver.Conn, error) {
 	c := &rsmConn{ProtocolClient: rsmclient.NewClient(network.NewDefaultDriver(),
 		rsmclient.WithGRPCDialOptions(
-			grpc.WithChainUnaryInterceptor(d.conns.unary),
-			grpc.WithChainStreamInterceptor(d.conns.stream)))}
+			grpc.WithChainUnaryInterceptor(d.conns.unary, d.sends.unary),
+			grpc.WithChainStreamInterceptor(d.conns.stream),
+			grpc.WithStatsHandler(d.sends)))}
 	if err := c.ProtocolClient.Connect(ctx, spec); err != nil {
 		return nil, err
 	}

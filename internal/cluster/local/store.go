@@ -39,12 +39,20 @@ type Store struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 
-	// mu guards procs and nodes; killMu serialises kills and restarts.
+	// mu guards procs, nodes, began, back, data and client; killMu
+	// serialises kills and wipes.
 	mu     sync.Mutex
 	killMu sync.Mutex
 	procs  []*process
 	nodes  []*nodeConn
+	// began and back are when each node's current incarnation started and
+	// when it had bootstrapped every group (zero until then).
+	began []time.Time
+	back  []time.Time
+	// lastTransfer is when the health wait last asked for a leadership transfer.
+	lastTransfer time.Time
 
+	sends  *sendHub
 	data   *dataPath
 	client *sdkclient.Client
 
@@ -72,7 +80,7 @@ func Start(ctx context.Context, cfg Config, log *zap.Logger) (*Store, error) {
 			return nil, fmt.Errorf("finding this program's executable: %w", err)
 		}
 	}
-	s := &Store{cfg: cfg, log: log, exe: exe, tracker: newTracker(cfg.Partitions)}
+	s := &Store{cfg: cfg, log: log, exe: exe, tracker: newTracker(cfg.Partitions), sends: newSendHub()}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	if err := s.start(ctx); err != nil {
 		if cerr := s.Close(); cerr != nil {
@@ -88,6 +96,9 @@ func (s *Store) start(ctx context.Context) error {
 	sctx, cancel := context.WithTimeout(ctx, s.cfg.StartTimeout)
 	defer cancel()
 	if err := s.prepareDataDir(); err != nil {
+		return err
+	}
+	if err := writeSoftSettings(s.dataDir); err != nil {
 		return err
 	}
 	labels := make([]string, 0, 2*s.cfg.Replicas+1)
@@ -110,28 +121,14 @@ func (s *Store) start(ctx context.Context) error {
 	}
 	s.procs = make([]*process, len(s.specs))
 	s.nodes = make([]*nodeConn, len(s.specs))
-
-	errs := make([]error, len(s.specs))
-	var wg sync.WaitGroup
-	for i := range s.specs {
-		wg.Add(1)
-		go func(i int) {
-			defer wg.Done()
-			errs[i] = s.startNode(sctx, i)
-		}(i)
-	}
-	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
+	s.began = make([]time.Time, len(s.specs))
+	s.back = make([]time.Time, len(s.specs))
+	if err := s.startAll(sctx); err != nil {
 		return err
 	}
-	if err := s.waitAllLeaders(sctx); err != nil {
+	if err := s.connectDataPath(sctx, ports[len(ports)-1]); err != nil {
 		return err
 	}
-	s.data, err = startDataPath(sctx, ports[len(ports)-1], s.protocolConfig())
-	if err != nil {
-		return err
-	}
-	s.client = sdkclient.NewClient(sdkclient.WithHost("127.0.0.1"), sdkclient.WithPort(s.data.port))
 	s.wg.Add(1)
 	go s.reconfigureLoop()
 	s.log.Info("embedded Atomix Raft store ready",
@@ -140,13 +137,54 @@ func (s *Store) start(ctx context.Context) error {
 	return nil
 }
 
+// startAll starts every node and waits until every partition has a leader.
+func (s *Store) startAll(ctx context.Context) error {
+	errs := make([]error, len(s.specs))
+	var wg sync.WaitGroup
+	for i := range s.specs {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			errs[i] = s.startNode(ctx, i)
+		}(i)
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	return s.waitAllLeaders(ctx)
+}
+
+// connectDataPath starts the in-process runtime and sidecar on port and the
+// go-sdk client that talks to it.
+func (s *Store) connectDataPath(ctx context.Context, port int) error {
+	data, err := startDataPath(ctx, port, s.protocolConfig(), s.sends)
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	s.data = data
+	s.client = sdkclient.NewClient(sdkclient.WithHost("127.0.0.1"), sdkclient.WithPort(data.port))
+	s.mu.Unlock()
+	return nil
+}
+
 func (s *Store) prepareDataDir() error {
 	if s.cfg.DataDir == "" {
-		dir, err := os.MkdirTemp("", "atomix-failover-raft-*")
+		if _, err := removeStaleDataDirs(os.TempDir(), s.log); err != nil {
+			s.log.Warn("removing stale data dirs", zap.Error(err))
+		}
+		dir, err := os.MkdirTemp("", tempDataDirPattern)
 		if err != nil {
 			return fmt.Errorf("creating temp data dir: %w", err)
 		}
 		s.dataDir, s.ownsDataDir = dir, true
+		if err := writeOwner(dir); err != nil {
+			return err
+		}
+		if s.cfg.KeepData {
+			return markKept(dir)
+		}
 		return nil
 	}
 	_, err := os.Stat(s.cfg.DataDir)
@@ -170,7 +208,7 @@ func (s *Store) removeData() error {
 	if s.ownsDataDir {
 		return os.RemoveAll(s.dataDir)
 	}
-	var errs []error
+	errs := []error{os.RemoveAll(filepath.Join(s.dataDir, softSettingsFile))}
 	for _, spec := range s.specs {
 		errs = append(errs, os.RemoveAll(spec.DataDir), os.RemoveAll(spec.LogPath))
 	}
@@ -206,6 +244,7 @@ func pickPorts(base int, labels []string) ([]int, error) {
 // bootstrap of every group.
 func (s *Store) startNode(ctx context.Context, i int) error {
 	spec := s.specs[i]
+	began := time.Now()
 	p, err := startProcess(ctx, s.exe, spec, s.cfg.RTT)
 	if err != nil {
 		return err
@@ -224,7 +263,9 @@ func (s *Store) startNode(ctx context.Context, i int) error {
 		return fmt.Errorf("%s: store is closing", spec.Name)
 	}
 	s.procs[i], s.nodes[i] = p, nc
+	s.began[i], s.back[i] = began, time.Time{}
 	s.mu.Unlock()
+	s.tracker.memberUp(spec.ID)
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
@@ -233,6 +274,11 @@ func (s *Store) startNode(ctx context.Context, i int) error {
 	if err := s.bootstrap(ctx, nc); err != nil {
 		return err
 	}
+	s.mu.Lock()
+	if s.procs[i] == p {
+		s.back[i] = time.Now()
+	}
+	s.mu.Unlock()
 	s.tracker.poke()
 	s.log.Debug("node started", zap.String("node", spec.Name), zap.Int("pid", p.pid),
 		zap.String("api", spec.apiAddress()), zap.String("raft", spec.raftAddress()))
@@ -245,10 +291,9 @@ func (s *Store) watch(nc *nodeConn) {
 		if !nc.proc.alive() {
 			return
 		}
-		if s.tracker.apply(e) {
-			s.log.Debug("leader updated", zap.Int("partition", e.Group), zap.Uint64("term", e.Term),
-				zap.Uint64("leader", e.Leader), zap.String("reported_by", nc.spec.Name))
-		}
+		changed := s.tracker.apply(e)
+		s.log.Debug("leader report", zap.Int("partition", e.Group), zap.Uint64("term", e.Term),
+			zap.Uint64("leader", e.Leader), zap.String("reported_by", nc.spec.Name), zap.Bool("view_changed", changed))
 	})
 	if err != nil && s.ctx.Err() == nil && !nc.proc.stopping.Load() {
 		s.log.Warn("watch stream ended", zap.String("node", nc.spec.Name), zap.Error(err))
@@ -318,7 +363,14 @@ func (s *Store) reconfigureLoop() {
 	for {
 		_, changed := s.tracker.snapshot()
 		ctx, cancel := context.WithTimeout(s.ctx, 5*time.Second)
-		applied, err := s.data.configure(ctx, s.protocolConfig())
+		s.mu.Lock()
+		data := s.data
+		s.mu.Unlock()
+		var applied bool
+		var err error
+		if data != nil {
+			applied, err = data.configure(ctx, s.protocolConfig())
+		}
 		cancel()
 		if err != nil && s.ctx.Err() == nil {
 			s.log.Warn("reconfiguring the data path", zap.Error(err))
@@ -336,7 +388,8 @@ func (s *Store) reconfigureLoop() {
 // Info describes the store.
 func (s *Store) Info() cluster.Info {
 	return cluster.Info{Target: "local", Store: "embedded", Partitions: s.cfg.Partitions, Replicas: s.cfg.Replicas,
-		Versions: map[string]string{"atomix/stores/raft": "v0.7.0", "atomix/go-sdk": "v0.13.3", "dragonboat": "v3.3.5"}}
+		RestartPolicy: s.cfg.Restart.String(),
+		Versions:      map[string]string{"atomix/stores/raft": "v0.7.0", "atomix/go-sdk": "v0.13.3", "dragonboat": "v3.3.5"}}
 }
 
 // DataDir is the directory holding the nodes' data and logs.
@@ -434,114 +487,36 @@ func (s *Store) WaitForLeader(ctx context.Context, partition int, afterTerm uint
 	return s.leadership(partition, view[partition]), nil
 }
 
-// PlanKill returns the verified current leader of the partition without killing it.
-func (s *Store) PlanKill(ctx context.Context, partition int) (cluster.Leadership, error) {
-	l, _, err := s.verifiedLeader(ctx, partition)
-	return l, err
-}
-
-// verifiedLeader returns the partition's leader and its process, checked to
-// be a live child of this store.
-func (s *Store) verifiedLeader(ctx context.Context, partition int) (cluster.Leadership, *process, error) {
-	l, err := s.Leader(ctx, partition)
-	if err != nil {
-		return l, nil, err
-	}
-	s.mu.Lock()
-	var p *process
-	if i := int(l.Leader.ID) - 1; i >= 0 && i < len(s.procs) {
-		p = s.procs[i]
-	}
-	s.mu.Unlock()
-	if p == nil || !p.alive() || p.pid != l.Leader.PID {
-		return l, nil, fmt.Errorf("leader %s of partition %d: no live node process of this store: %w", l.Leader, partition, cluster.ErrNotMember)
-	}
-	return l, p, nil
-}
-
-// KillLeader SIGKILLs the process verified to lead the partition, waits
-// until it is reaped, and schedules its restart on the same data dir after
-// the configured restart delay.
-func (s *Store) KillLeader(ctx context.Context, partition int) (cluster.Kill, error) {
-	s.killMu.Lock()
-	defer s.killMu.Unlock()
-	l, p, err := s.verifiedLeader(ctx, partition)
-	if err != nil {
-		return cluster.Kill{}, err
-	}
-	k := cluster.Kill{Partition: partition, Victim: l.Leader, Term: l.Term}
-	k.SentAt = time.Now()
-	p.kill()
-	k.DoneAt = time.Now()
-	s.tracker.memberDown(l.Leader.ID, k.DoneAt)
-	s.log.Info("killed leader", zap.Int("partition", partition), zap.Uint64("member", l.Leader.ID),
-		zap.String("node", l.Leader.Name), zap.Int("pid", p.pid), zap.Uint64("term", l.Term),
-		zap.Duration("kill_to_reaped", k.DoneAt.Sub(k.SentAt)))
-	s.wg.Add(1)
-	go s.restart(int(l.Leader.ID) - 1)
-	return k, nil
-}
-
-// restart brings a killed node back on its data dir, as a StatefulSet recreates a pod.
-func (s *Store) restart(i int) {
-	defer s.wg.Done()
-	s.mu.Lock()
-	old := s.nodes[i]
-	s.mu.Unlock()
-	if old != nil {
-		old.close()
-	}
-	if s.cfg.RestartDelay > 0 {
-		t := time.NewTimer(s.cfg.RestartDelay)
-		select {
-		case <-s.ctx.Done():
-			t.Stop()
-			return
-		case <-t.C:
-		}
-	}
-	ctx, cancel := context.WithTimeout(s.ctx, s.cfg.StartTimeout)
-	defer cancel()
-	if err := s.startNode(ctx, i); err != nil {
-		if s.ctx.Err() == nil {
-			s.log.Error("restarting node", zap.String("node", s.specs[i].Name), zap.Error(err))
-		}
-		return
-	}
-	s.log.Info("node restarted", zap.String("node", s.specs[i].Name), zap.Int("pid", s.member(uint64(i+1)).PID))
-}
-
-// WaitHealthy waits until every node process runs and every partition has a leader.
-func (s *Store) WaitHealthy(ctx context.Context) error {
-	for {
-		view, changed := s.tracker.snapshot()
-		ok := true
-		for _, g := range view {
-			ok = ok && g.Leader != 0
-		}
-		s.mu.Lock()
-		for _, p := range s.procs {
-			ok = ok && p != nil && p.alive()
-		}
-		s.mu.Unlock()
-		if ok {
-			return nil
-		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("waiting for all nodes and leaders: %w", ctx.Err())
-		case <-changed:
-		}
-	}
-}
-
 // Map opens the named map through the in-process sidecar.
 func (s *Store) Map(ctx context.Context, name string) (cluster.Map, error) {
-	m, err := sdkclient.Map[string, string](s.client)(name).Codec(types.Scalar[string]()).Get(ctx)
+	s.mu.Lock()
+	client := s.client
+	s.mu.Unlock()
+	m, err := sdkclient.Map[string, string](client)(name).Codec(types.Scalar[string]()).Get(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("opening map %q: %w", name, err)
 	}
 	return m, nil
+}
+
+// disconnectDataPath closes the go-sdk client, stops the sidecar and closes
+// every protocol-client connection to the nodes.
+func (s *Store) disconnectDataPath() error {
+	s.mu.Lock()
+	client, data := s.client, s.data
+	s.mu.Unlock()
+	var errs []error
+	if client != nil {
+		if err := client.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("closing go-sdk client: %w", err))
+		}
+	}
+	if data != nil {
+		if err := data.close(); err != nil {
+			errs = append(errs, fmt.Errorf("stopping the sidecar: %w", err))
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // Close stops the data path, kills and reaps every node, waits for every
@@ -552,17 +527,7 @@ func (s *Store) Close() error {
 }
 
 func (s *Store) close() error {
-	var errs []error
-	if s.client != nil {
-		if err := s.client.Close(); err != nil {
-			errs = append(errs, fmt.Errorf("closing go-sdk client: %w", err))
-		}
-	}
-	if s.data != nil {
-		if err := s.data.close(); err != nil {
-			errs = append(errs, fmt.Errorf("stopping the sidecar: %w", err))
-		}
-	}
+	errs := []error{s.disconnectDataPath()}
 	s.cancel()
 	s.mu.Lock()
 	procs := append([]*process(nil), s.procs...)

@@ -105,11 +105,25 @@ func TestStoreFailover(t *testing.T) {
 		if got != value {
 			t.Errorf("partition %d: read %q after failover, want %q", p, got, value)
 		}
+		rctx, rcancel := context.WithTimeout(ctx, 60*time.Second)
+		back, err := s.Restored(rctx, k)
+		rcancel()
+		if err != nil {
+			t.Fatalf("partition %d: Restored: %v", p, err)
+		}
+		if !back.Began.After(after.ObservedAt) || back.Back.Before(back.Began) {
+			t.Errorf("partition %d: victim restart began %v, back %v; want after the new leader (%v)", p,
+				back.Began.Sub(k.SentAt), back.Back.Sub(k.SentAt), after.ObservedAt.Sub(k.SentAt))
+		}
 		hctx, hcancel := context.WithTimeout(ctx, 60*time.Second)
-		if err := s.WaitHealthy(hctx); err != nil {
+		h, err := s.WaitHealthy(hctx, cluster.HealthSpec{Partition: p, MinLeaderAge: 300 * time.Millisecond})
+		hcancel()
+		if err != nil {
 			t.Fatalf("partition %d: %v", p, err)
 		}
-		hcancel()
+		if h.LeaderAge < 300*time.Millisecond || len(h.Leaders) != 3 {
+			t.Errorf("partition %d: healthy with leader age %s and %d partitions", p, h.LeaderAge, len(h.Leaders))
+		}
 		for _, pid := range s.PIDs() {
 			pids[pid] = true
 		}

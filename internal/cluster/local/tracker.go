@@ -2,6 +2,9 @@ package local
 
 import (
 	"context"
+	"fmt"
+	"sort"
+	"strings"
 	"sync"
 	"time"
 )
@@ -15,75 +18,147 @@ type leaderEvent struct {
 	At       time.Time
 }
 
+// report is the latest leadership one member reported for one group.
+type report struct {
+	Term   uint64
+	Leader uint64
+	At     time.Time
+}
+
 // groupState is the tracker's view of one Raft group.
 type groupState struct {
-	Term       uint64
-	Leader     uint64
+	// Term is the leader's term, or while no leader is known the highest term seen.
+	Term uint64
+	// Leader is the member that leads in Term; 0 while no leader is known.
+	Leader uint64
+	// ObservedAt is when the tracker first held this Term and Leader.
 	ObservedAt time.Time
+	// Reports holds each live member's latest report.
+	Reports map[uint64]report
 	// deposed is the highest term whose leader was killed: claims of
 	// leadership in that term or earlier are stale.
 	deposed uint64
 }
 
+func (g groupState) clone() groupState {
+	out := g
+	out.Reports = make(map[uint64]report, len(g.Reports))
+	for m, r := range g.Reports {
+		out.Reports[m] = r
+	}
+	return out
+}
+
 // tracker folds the LeaderUpdated events of every member into one view per
-// group: the highest term seen and its leader (0 while an election runs).
-// Waiters are woken by a broadcast channel closed on every change.
+// group, keeping each member's own latest report. A member's claim that L
+// leads term T holds while L is up and L's own latest report is not for a
+// later term: a candidate's report (a higher term, no leader) does not
+// depose a leader that still leads. Waiters are woken by a broadcast channel
+// closed on every change of any report.
 type tracker struct {
 	mu      sync.Mutex
 	groups  map[int]*groupState
+	down    map[uint64]bool
 	changed chan struct{}
 }
 
 func newTracker(groups int) *tracker {
-	t := &tracker{groups: make(map[int]*groupState, groups), changed: make(chan struct{})}
+	t := &tracker{groups: make(map[int]*groupState, groups), down: map[uint64]bool{}, changed: make(chan struct{})}
 	for g := 1; g <= groups; g++ {
-		t.groups[g] = &groupState{}
+		t.groups[g] = &groupState{Reports: map[uint64]report{}}
 	}
 	return t
 }
 
-// apply folds one event in and reports whether the view changed.
+// apply folds one event in and reports whether the group's leadership view changed.
 func (t *tracker) apply(e leaderEvent) bool {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	g, ok := t.groups[e.Group]
-	if !ok {
+	if !ok || t.down[e.Reporter] {
 		return false
 	}
-	switch {
-	case e.Term < g.Term:
-		return false
-	case e.Leader != 0 && e.Term <= g.deposed:
-		return false
-	case e.Term > g.Term:
-		g.Term, g.Leader, g.ObservedAt = e.Term, e.Leader, e.At
-	case e.Leader != 0 && g.Leader == 0:
-		g.Leader, g.ObservedAt = e.Leader, e.At
-	default:
-		// Same term: a member that has not heard from the leader yet (0) or
-		// one that confirms it; Raft allows one leader per term.
+	if prev, ok := g.Reports[e.Reporter]; ok && (e.Term < prev.Term || (e.Term == prev.Term && e.Leader == prev.Leader)) {
 		return false
 	}
+	g.Reports[e.Reporter] = report{Term: e.Term, Leader: e.Leader, At: e.At}
+	changed := t.recomputeLocked(g, e.At)
 	t.broadcastLocked()
+	return changed
+}
+
+// recomputeLocked derives the group's leadership from the reports and
+// reports whether it changed.
+func (t *tracker) recomputeLocked(g *groupState, at time.Time) bool {
+	var best report
+	var maxTerm uint64
+	for _, r := range g.Reports {
+		maxTerm = max(maxTerm, r.Term)
+		if r.Leader == 0 || r.Term <= g.deposed || t.down[r.Leader] || r.Term <= best.Term {
+			continue
+		}
+		if own, ok := g.Reports[r.Leader]; ok && (own.Term > r.Term || (own.Term == r.Term && own.Leader != r.Leader)) {
+			continue
+		}
+		best = r
+	}
+	term, leader := best.Term, best.Leader
+	if leader == 0 {
+		term = max(g.Term, maxTerm)
+	}
+	if term == g.Term && leader == g.Leader {
+		return false
+	}
+	g.Term, g.Leader, g.ObservedAt = term, leader, at
 	return true
 }
 
-// memberDown records that member was killed: the groups it led have no
-// leader until an event for a later term arrives.
+// memberDown records that member was killed: its reports are dropped and
+// ignored until memberUp, and the groups it led have no leader until a
+// claim for a later term holds.
 func (t *tracker) memberDown(member uint64, at time.Time) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	changed := false
+	t.down[member] = true
 	for _, g := range t.groups {
 		if g.Leader == member {
 			g.deposed = g.Term
-			g.Leader, g.ObservedAt = 0, at
-			changed = true
+		}
+		delete(g.Reports, member)
+		t.recomputeLocked(g, at)
+	}
+	t.broadcastLocked()
+}
+
+// memberUp records that member runs again: its reports count from now on.
+func (t *tracker) memberUp(member uint64) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	delete(t.down, member)
+	t.broadcastLocked()
+}
+
+// reset forgets every report and deposed term: the store was wiped.
+func (t *tracker) reset(at time.Time) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for _, g := range t.groups {
+		*g = groupState{Reports: map[uint64]report{}, ObservedAt: at}
+	}
+	t.broadcastLocked()
+}
+
+// leadersOf returns the groups member leads, with their terms.
+func (t *tracker) leadersOf(member uint64) map[int]uint64 {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	out := map[int]uint64{}
+	for id, g := range t.groups {
+		if g.Leader == member {
+			out[id] = g.Term
 		}
 	}
-	if changed {
-		t.broadcastLocked()
-	}
+	return out
 }
 
 // poke wakes every waiter without changing the view (a process came back).
@@ -106,7 +181,7 @@ func (t *tracker) get(group int) (groupState, bool) {
 	if !ok {
 		return groupState{}, false
 	}
-	return *g, true
+	return g.clone(), true
 }
 
 // snapshot returns a copy of every group's state and the channel closed on the next change.
@@ -115,7 +190,7 @@ func (t *tracker) snapshot() (map[int]groupState, <-chan struct{}) {
 	defer t.mu.Unlock()
 	out := make(map[int]groupState, len(t.groups))
 	for id, g := range t.groups {
-		out[id] = *g
+		out[id] = g.clone()
 	}
 	return out, t.changed
 }
@@ -133,4 +208,28 @@ func (t *tracker) waitFor(ctx context.Context, cond func(map[int]groupState) boo
 		case <-changed:
 		}
 	}
+}
+
+// disagreement says why the members' reports of a group do not all name its
+// leader and term; members lists every member that must report. It returns
+// "" when they agree.
+func (g groupState) disagreement(members []uint64) string {
+	if g.Leader == 0 {
+		return fmt.Sprintf("no leader (term %d)", g.Term)
+	}
+	var off []string
+	for _, m := range members {
+		r, ok := g.Reports[m]
+		switch {
+		case !ok:
+			off = append(off, fmt.Sprintf("member %d has not reported", m))
+		case r.Term != g.Term || r.Leader != g.Leader:
+			off = append(off, fmt.Sprintf("member %d reports leader %d in term %d", m, r.Leader, r.Term))
+		}
+	}
+	if len(off) == 0 {
+		return ""
+	}
+	sort.Strings(off)
+	return fmt.Sprintf("leader %d in term %d, but %s", g.Leader, g.Term, strings.Join(off, ", "))
 }

@@ -15,6 +15,7 @@ func TestTrackerApply(t *testing.T) {
 	type step struct {
 		event   *leaderEvent
 		down    uint64 // member killed before the event
+		up      uint64 // member restarted before the event
 		changed bool
 	}
 	tests := []struct {
@@ -39,18 +40,36 @@ func TestTrackerApply(t *testing.T) {
 			wantTerm: 2, wantLeader: 3,
 		},
 		{
-			name: "election running: higher term without leader clears it",
+			name: "the leader's own report of a higher term without a leader clears it",
 			steps: []step{
-				{event: ptr(ev(1, 1, 2, 3)), changed: true},
-				{event: ptr(ev(1, 2, 3, 0)), changed: true},
+				{event: ptr(ev(1, 3, 2, 3)), changed: true},
+				{event: ptr(ev(1, 3, 3, 0)), changed: true},
 			},
 			wantTerm: 3, wantLeader: 0,
 		},
 		{
-			name: "leader learned after the election started",
+			name: "a candidate's higher term does not depose a leader that still leads",
+			steps: []step{
+				{event: ptr(ev(1, 3, 2, 3)), changed: true},
+				{event: ptr(ev(1, 1, 2, 3))},
+				{event: ptr(ev(1, 2, 3, 0))},
+				{event: ptr(ev(1, 2, 4, 0))},
+			},
+			wantTerm: 2, wantLeader: 3,
+		},
+		{
+			name: "a follower's claim stands until the leader itself moves on",
 			steps: []step{
 				{event: ptr(ev(1, 1, 2, 3)), changed: true},
-				{event: ptr(ev(1, 2, 3, 0)), changed: true},
+				{event: ptr(ev(1, 2, 3, 0))},
+			},
+			wantTerm: 2, wantLeader: 3,
+		},
+		{
+			name: "leader learned after the election started",
+			steps: []step{
+				{event: ptr(ev(1, 3, 2, 3)), changed: true},
+				{event: ptr(ev(1, 3, 3, 0)), changed: true},
 				{event: ptr(ev(1, 2, 3, 2)), changed: true},
 				{event: ptr(ev(1, 1, 3, 0))},
 			},
@@ -86,17 +105,27 @@ func TestTrackerApply(t *testing.T) {
 			steps: []step{
 				{event: ptr(ev(1, 1, 2, 1)), changed: true},
 				{down: 1, changed: true},
-				{event: ptr(ev(1, 1, 2, 1))},
 				{event: ptr(ev(1, 2, 2, 1))},
+				{up: 1, event: ptr(ev(1, 1, 2, 1))},
+				{event: ptr(ev(1, 3, 2, 1))},
 			},
 			wantTerm: 2, wantLeader: 0,
+		},
+		{
+			name: "a killed member's last words are ignored",
+			steps: []step{
+				{event: ptr(ev(1, 2, 2, 2)), changed: true},
+				{down: 1},
+				{event: ptr(ev(1, 1, 3, 1))},
+			},
+			wantTerm: 2, wantLeader: 2,
 		},
 		{
 			name: "the restarted member may lead a later term",
 			steps: []step{
 				{event: ptr(ev(1, 1, 2, 1)), changed: true},
 				{down: 1, changed: true},
-				{event: ptr(ev(1, 1, 4, 1)), changed: true},
+				{up: 1, event: ptr(ev(1, 1, 4, 1)), changed: true},
 			},
 			wantTerm: 4, wantLeader: 1,
 		},
@@ -123,6 +152,9 @@ func TestTrackerApply(t *testing.T) {
 				if s.down != 0 {
 					tr.memberDown(s.down, t0)
 				}
+				if s.up != 0 {
+					tr.memberUp(s.up)
+				}
 				if s.event != nil {
 					got = tr.apply(*s.event)
 				}
@@ -130,8 +162,8 @@ func TestTrackerApply(t *testing.T) {
 				if s.event != nil && got != s.changed {
 					t.Errorf("step %d: apply changed = %v, want %v", i, got, s.changed)
 				}
-				if woke != s.changed {
-					t.Errorf("step %d: waiters woken = %v, want %v", i, woke, s.changed)
+				if s.changed && !woke {
+					t.Errorf("step %d: leadership changed but waiters were not woken", i)
 				}
 			}
 			g, _ := tr.get(1)
@@ -195,5 +227,55 @@ func isClosed(ch <-chan struct{}) bool {
 		return true
 	default:
 		return false
+	}
+}
+
+func TestGroupDisagreement(t *testing.T) {
+	members := []uint64{1, 2, 3}
+	agree := map[uint64]report{1: {Term: 4, Leader: 2}, 2: {Term: 4, Leader: 2}, 3: {Term: 4, Leader: 2}}
+	tests := []struct {
+		name string
+		g    groupState
+		want string
+	}{
+		{"all agree", groupState{Term: 4, Leader: 2, Reports: agree}, ""},
+		{"no leader", groupState{Term: 5, Reports: agree}, "no leader (term 5)"},
+		{"one silent", groupState{Term: 4, Leader: 2, Reports: map[uint64]report{1: {Term: 4, Leader: 2}, 2: {Term: 4, Leader: 2}}},
+			"leader 2 in term 4, but member 3 has not reported"},
+		{"one campaigning", groupState{Term: 4, Leader: 2, Reports: map[uint64]report{1: {Term: 4, Leader: 2}, 2: {Term: 4, Leader: 2}, 3: {Term: 5}}},
+			"leader 2 in term 4, but member 3 reports leader 0 in term 5"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := tt.g.disagreement(members); got != tt.want {
+				t.Errorf("disagreement = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestSpreadPlan(t *testing.T) {
+	members := []uint64{1, 2, 3}
+	tests := []struct {
+		name     string
+		leaders  map[int]uint64
+		avoid    int
+		group    int
+		from, to uint64
+	}{
+		{"one node leads all", map[int]uint64{1: 2, 2: 2, 3: 2}, 0, 1, 2, 1},
+		{"avoid the trial's partition", map[int]uint64{1: 2, 2: 2, 3: 2}, 1, 2, 2, 1},
+		{"two leaders are enough", map[int]uint64{1: 2, 2: 3, 3: 2}, 0, 0, 0, 0},
+		{"three leaders", map[int]uint64{1: 1, 2: 2, 3: 3}, 0, 0, 0, 0},
+		{"one group cannot be spread", map[int]uint64{1: 3}, 0, 0, 0, 0},
+		{"two groups on one node", map[int]uint64{1: 3, 2: 3}, 2, 1, 3, 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			g, from, to := spreadPlan(tt.leaders, members, tt.avoid)
+			if g != tt.group || from != tt.from || to != tt.to {
+				t.Errorf("spreadPlan = group %d from %d to %d, want %d %d %d", g, from, to, tt.group, tt.from, tt.to)
+			}
+		})
 	}
 }

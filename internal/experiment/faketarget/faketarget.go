@@ -62,6 +62,7 @@ type member struct {
 	up          bool
 	pid         int
 	incarnation int
+	restartedAt time.Time
 }
 
 type partition struct {
@@ -85,9 +86,14 @@ type Target struct {
 	timers      []*time.Timer
 	nextPID     int
 	closed      bool
+	sends       cluster.SendHub
 }
 
-var _ cluster.Target = (*Target)(nil)
+var (
+	_ cluster.Target       = (*Target)(nil)
+	_ cluster.Wiper        = (*Target)(nil)
+	_ cluster.SendObserver = (*Target)(nil)
+)
 
 // New starts a fake store whose partition p is led by member ((p-1) % replicas)+1 in term 1.
 func New(cfg Config) *Target {
@@ -114,7 +120,7 @@ func (t *Target) SetFault(key string, f Fault) {
 var ErrUnconfirmed = errors.New("fake: kill sent, victim not yet gone")
 
 // UnconfirmKill makes the nth kill (1-based) happen but return without
-// DoneAt and with ErrUnconfirmed, as a pod deletion accepted by the API whose
+// DoneAt and with Unconfirmed set to ErrUnconfirmed, as a pod deletion accepted by the API whose
 // pod outlives the call's deadline.
 func (t *Target) UnconfirmKill(nth int) {
 	t.mu.Lock()
@@ -132,6 +138,13 @@ func (t *Target) Kills() []cluster.Kill {
 	return append([]cluster.Kill(nil), t.kills...)
 }
 
+// Forget deletes key from the store, as a loss after the write was read back.
+func (t *Target) Forget(key string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	delete(t.data, key)
+}
+
 // Value returns the stored value of key.
 func (t *Target) Value(key string) (string, bool) {
 	t.mu.Lock()
@@ -147,7 +160,8 @@ func (t *Target) notifyLocked() {
 
 func (t *Target) memberLocked(id uint64) cluster.Member {
 	m := t.members[id-1]
-	out := cluster.Member{ID: id, Name: fmt.Sprintf("node-%d", id), Pod: fmt.Sprintf("node-%d", id), UID: fmt.Sprintf("%d@%d", id, m.incarnation)}
+	out := cluster.Member{ID: id, Name: fmt.Sprintf("node-%d", id), Pod: fmt.Sprintf("node-%d", id),
+		UID: fmt.Sprintf("%d@%d", id, m.incarnation), Address: fmt.Sprintf("fake-node-%d", id)}
 	if m.up {
 		out.PID = m.pid
 	}
@@ -247,11 +261,12 @@ func (t *Target) KillLeader(ctx context.Context, p int) (cluster.Kill, error) {
 	if part.leader == 0 {
 		return cluster.Kill{}, cluster.ErrNoLeader
 	}
-	k := cluster.Kill{Partition: p, Victim: t.memberLocked(part.leader), Term: part.term, SentAt: time.Now()}
+	k := cluster.Kill{Partition: p, Victim: t.memberLocked(part.leader), Term: part.term, SentAt: time.Now(), Led: map[int]uint64{}}
 	victim := t.members[part.leader-1]
 	victim.up = false
-	for _, q := range t.parts {
+	for i, q := range t.parts {
 		if q.leader == victim.id {
+			k.Led[i+1] = q.term
 			q.leader = 0
 			q.term++
 			q.observedAt = time.Now()
@@ -264,10 +279,121 @@ func (t *Target) KillLeader(ctx context.Context, p int) (cluster.Kill, error) {
 		time.AfterFunc(t.cfg.ElectionDelay, t.elect),
 		time.AfterFunc(t.cfg.RestartDelay, func() { t.restart(victim.id) }))
 	if t.unconfirmed[len(t.kills)] {
-		k.DoneAt = time.Time{}
-		return k, ErrUnconfirmed
+		k.DoneAt, k.Unconfirmed = time.Time{}, ErrUnconfirmed
 	}
 	return k, nil
+}
+
+// WaitHealthy implements cluster.Target: every member up, every partition
+// led, and spec's leader in office for spec.MinLeaderAge.
+func (t *Target) WaitHealthy(ctx context.Context, spec cluster.HealthSpec) (cluster.Health, error) {
+	for {
+		t.mu.Lock()
+		why, wait := t.unhealthyLocked(spec)
+		ch := t.changed
+		h := cluster.Health{At: time.Now()}
+		if why == "" {
+			for p := 1; p <= len(t.parts); p++ {
+				h.Leaders = append(h.Leaders, t.leadershipLocked(p))
+			}
+			if spec.Partition > 0 {
+				h.LeaderAge = h.At.Sub(t.parts[spec.Partition-1].observedAt)
+			}
+		}
+		t.mu.Unlock()
+		if why == "" {
+			return h, nil
+		}
+		timer := time.NewTimer(max(wait, time.Millisecond))
+		select {
+		case <-ctx.Done():
+			timer.Stop()
+			return cluster.Health{}, fmt.Errorf("fake store not healthy: %s: %w", why, ctx.Err())
+		case <-ch:
+		case <-timer.C:
+		}
+		timer.Stop()
+	}
+}
+
+func (t *Target) unhealthyLocked(spec cluster.HealthSpec) (string, time.Duration) {
+	for _, m := range t.members {
+		if !m.up {
+			return fmt.Sprintf("node-%d is down", m.id), time.Hour
+		}
+	}
+	for i, q := range t.parts {
+		if q.leader == 0 {
+			return fmt.Sprintf("partition %d has no leader", i+1), time.Hour
+		}
+	}
+	if spec.Partition > 0 {
+		if age := time.Since(t.parts[spec.Partition-1].observedAt); age < spec.MinLeaderAge {
+			return fmt.Sprintf("partition %d's leader has led for %s", spec.Partition, age), spec.MinLeaderAge - age
+		}
+	}
+	return "", 0
+}
+
+// Restored implements cluster.Target: the victim's member runs again as a new incarnation.
+func (t *Target) Restored(ctx context.Context, k cluster.Kill) (cluster.Restart, error) {
+	for {
+		t.mu.Lock()
+		m := t.members[k.Victim.ID-1]
+		uid := t.memberLocked(m.id).UID
+		up, at := m.up, m.restartedAt
+		ch := t.changed
+		t.mu.Unlock()
+		if up && uid != k.Victim.UID {
+			return cluster.Restart{Began: at, Back: at}, nil
+		}
+		select {
+		case <-ctx.Done():
+			return cluster.Restart{}, fmt.Errorf("waiting for node-%d: %w", m.id, ctx.Err())
+		case <-ch:
+		}
+	}
+}
+
+// WipeAll implements cluster.Wiper: every member restarts empty, every
+// partition elects a leader in term 1 after ElectionDelay.
+func (t *Target) WipeAll(ctx context.Context, p int) (cluster.Kill, error) {
+	if err := t.checkPartition(p); err != nil {
+		return cluster.Kill{}, err
+	}
+	t.mu.Lock()
+	part := t.parts[p-1]
+	k := cluster.Kill{Partition: p, Victim: t.memberLocked(part.leader), Term: part.term, SentAt: time.Now(), Led: map[int]uint64{}}
+	t.data = map[string]string{}
+	now := time.Now()
+	for _, m := range t.members {
+		m.incarnation++
+		t.nextPID++
+		m.pid, m.up, m.restartedAt = t.nextPID, true, now
+	}
+	for _, q := range t.parts {
+		q.leader, q.term, q.observedAt = 0, 1, now
+	}
+	k.DoneAt = time.Now()
+	t.kills = append(t.kills, k)
+	t.notifyLocked()
+	t.timers = append(t.timers, time.AfterFunc(t.cfg.ElectionDelay, t.elect))
+	t.mu.Unlock()
+	return k, ctx.Err()
+}
+
+// ObserveWrites implements cluster.SendObserver: a Put is "sent" to the
+// partition's leader when the fake map starts it.
+func (t *Target) ObserveWrites(p int) (<-chan cluster.Send, func()) {
+	return t.sends.Observe(p)
+}
+
+func (t *Target) publishSendLocked(p int) {
+	q := t.parts[p-1]
+	if q.leader == 0 {
+		return
+	}
+	t.sends.Publish(p, cluster.Send{At: time.Now(), To: t.memberLocked(q.leader).Address})
 }
 
 func (t *Target) elect() {
@@ -299,6 +425,7 @@ func (t *Target) restart(id uint64) {
 	}
 	m := t.members[id-1]
 	m.up = true
+	m.restartedAt = time.Now()
 	m.incarnation++
 	t.nextPID++
 	m.pid = t.nextPID
@@ -337,13 +464,11 @@ func (t *Target) Close() error {
 }
 
 type fakeMap struct {
-	cluster.Map
 	t    *Target
 	name string
 }
 
-func (m *fakeMap) Name() string                    { return m.name }
-func (m *fakeMap) Close(ctx context.Context) error { return nil }
+func (m *fakeMap) Close(context.Context) error { return nil }
 
 // await blocks for the operation latency and until key's partition has a leader.
 func (m *fakeMap) await(ctx context.Context, key string) error {
@@ -372,6 +497,9 @@ func (m *fakeMap) await(ctx context.Context, key string) error {
 }
 
 func (m *fakeMap) Put(ctx context.Context, key string, value string, _ ..._map.PutOption) (*_map.Entry[string, string], error) {
+	m.t.mu.Lock()
+	m.t.publishSendLocked(keyspace.AtomixIndex(key, m.t.cfg.Partitions) + 1)
+	m.t.mu.Unlock()
 	if err := m.await(ctx, key); err != nil {
 		return nil, err
 	}

@@ -48,8 +48,16 @@ type Fake struct {
 	Kube      *kubefake.Clientset
 	Dynamic   *dynfake.FakeDynamicClient
 	Namespace string
-	uids      int
+	// ReplacementsPending makes the pods that EnforceDeletePreconditions(true)
+	// recreates start Pending and not ready, as a StatefulSet's replacement
+	// does; SetPodReady then makes one ready. By default replacements are
+	// created ready.
+	ReplacementsPending bool
+	uids                int
 }
+
+// NodeContainer is the name of the one container of every fake pod.
+const NodeContainer = "raft"
 
 // New returns an empty namespace whose API discovery serves the given eras ("raft", "consensus").
 func New(namespace string, eras ...string) *Fake {
@@ -93,16 +101,46 @@ func (f *Fake) create(gvr schema.GroupVersionResource, u *unstructured.Unstructu
 	}
 }
 
-// AddPod creates a pod with the given labels and returns its UID.
+// AddPod creates a running, ready pod with the given labels and returns its UID.
 func (f *Fake) AddPod(name string, labels map[string]string) types.UID {
 	p := &corev1.Pod{
 		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: f.Namespace, UID: f.uid(name), Labels: labels},
+		Spec:       corev1.PodSpec{Containers: []corev1.Container{{Name: NodeContainer}}},
 		Status:     corev1.PodStatus{PodIP: fmt.Sprintf("10.0.0.%d", f.uids)},
 	}
+	setReady(p, true)
 	if _, err := f.Kube.CoreV1().Pods(f.Namespace).Create(context.Background(), p, metav1.CreateOptions{}); err != nil {
 		panic(fmt.Sprintf("creating pod %s: %v", name, err))
 	}
 	return p.UID
+}
+
+// setReady makes the pod Running and ready, or Pending and not ready.
+func setReady(p *corev1.Pod, ready bool) {
+	phase, cond := corev1.PodPending, corev1.ConditionFalse
+	if ready {
+		phase, cond = corev1.PodRunning, corev1.ConditionTrue
+	}
+	p.Status.Phase = phase
+	p.Status.Conditions = []corev1.PodCondition{{Type: corev1.PodReady, Status: cond}}
+	p.Status.ContainerStatuses = []corev1.ContainerStatus{{Name: NodeContainer, Ready: ready}}
+}
+
+// SetPodReady makes the pod Running and ready, or Pending and not ready.
+func (f *Fake) SetPodReady(name string, ready bool) {
+	f.UpdatePod(name, func(p *corev1.Pod) { setReady(p, ready) })
+}
+
+// UpdatePod applies fn to the pod and stores the result.
+func (f *Fake) UpdatePod(name string, fn func(*corev1.Pod)) {
+	p := f.Pod(name)
+	if p == nil {
+		panic(fmt.Sprintf("pod %s not found", name))
+	}
+	fn(p)
+	if _, err := f.Kube.CoreV1().Pods(f.Namespace).Update(context.Background(), p, metav1.UpdateOptions{}); err != nil {
+		panic(fmt.Sprintf("updating pod %s: %v", name, err))
+	}
 }
 
 // Pod returns the pod or nil.
@@ -226,6 +264,39 @@ func (f *Fake) SetPartitionStatus(gvr schema.GroupVersionResource, name string, 
 	}
 }
 
+// MemberStatus is the status the Atomix controllers write on a RaftReplica or
+// RaftMember from its node's events ("" and 0 fields are left out).
+type MemberStatus struct {
+	State  string // Ready or NotReady
+	Role   string // Leader, Candidate or Follower
+	Leader string // the leader member object's name
+	Term   uint64
+	PodUID string // status.podRef.uid
+}
+
+// SetMemberStatus replaces a RaftReplica's or RaftMember's status.
+func (f *Fake) SetMemberStatus(gvr schema.GroupVersionResource, name string, st MemberStatus) {
+	f.Mutate(gvr, name, func(u *unstructured.Unstructured) {
+		m := map[string]any{}
+		if st.State != "" {
+			m["state"] = st.State
+		}
+		if st.Role != "" {
+			m["role"] = st.Role
+		}
+		if st.Leader != "" {
+			m["leader"] = map[string]any{"name": st.Leader}
+		}
+		if st.Term != 0 {
+			m["term"] = int64(st.Term)
+		}
+		if st.PodUID != "" {
+			m["podRef"] = map[string]any{"uid": st.PodUID}
+		}
+		u.Object["status"] = m
+	})
+}
+
 // Mutate applies fn to a custom resource and stores the result.
 func (f *Fake) Mutate(gvr schema.GroupVersionResource, name string, fn func(*unstructured.Unstructured)) {
 	res := f.Dynamic.Resource(gvr).Namespace(f.Namespace)
@@ -267,6 +338,9 @@ func (f *Fake) EnforceDeletePreconditions(recreate bool) {
 			n := pod.DeepCopy()
 			n.UID = f.uid(pod.Name)
 			n.ResourceVersion = ""
+			if f.ReplacementsPending {
+				setReady(n, false)
+			}
 			if err := f.Kube.Tracker().Create(corev1.SchemeGroupVersion.WithResource("pods"), n, d.Namespace); err != nil {
 				return true, nil, err
 			}

@@ -1,14 +1,25 @@
-// Command genfixture writes the golden tests' fixture log, campaign.ndjson:
-// three runs (one complete and clean, one complete with every outcome
-// class, one crashed mid-trial and interleaved with the second), all five
-// scenarios, records without derived metrics or timestamps, a torn line
-// the writer terminated, and a torn last line.
+// Command genfixture writes the golden tests' fixture logs.
+//
+// campaign.ndjson (schema version 1): three runs (one complete and clean,
+// one complete with every outcome class, one crashed mid-trial and
+// interleaved with the second), all five scenarios, records without
+// derived metrics or timestamps, a torn line the writer terminated, and a
+// torn last line.
+//
+// campaign-v2.ndjson (-v2, schema version 2): one interrupted run whose
+// twelve trials have round numbers (see v2.go) and use every field version
+// 2 added: a positive control, an in-flight trial acknowledged before its
+// kill, back-to-back trials, a retargeted kill with its reason, a recorded
+// outcome the outcome rule disagrees with, a trial that began on an
+// unhealthy store, censored trials, and a lost record from the final read.
 //
 //	go run ./internal/report/testdata/genfixture > internal/report/testdata/campaign.ndjson
+//	go run ./internal/report/testdata/genfixture -v2 > internal/report/testdata/campaign-v2.ndjson
 package main
 
 import (
 	"encoding/json"
+	"flag"
 	"fmt"
 	"math/rand/v2"
 
@@ -130,6 +141,16 @@ var defaultCampaign = []spec{
 }
 
 func main() {
+	v2 := flag.Bool("v2", false, "write the schema version 2 fixture")
+	flag.Parse()
+	if *v2 {
+		emitV2()
+		return
+	}
+	emitV1()
+}
+
+func emitV1() {
 	// Run 1: the seed campaign's shape, clean.
 	r1 := "20261125T101500Z-local-s7"
 	emit(run(r1, "local", "2026-11-25T10:15:00Z", 7, []string{"immediate", "during-replication", "precision-timed", "rapid-sequential"}))

@@ -1,0 +1,74 @@
+package experiment
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/atomix-failover/atomix-failover/internal/cluster"
+	"github.com/atomix-failover/atomix-failover/internal/results"
+)
+
+// finalRead reads back, once every node is back, every key acknowledged in
+// the run and read back by its own trial since the last wipe (a positive
+// control destroys everything before it by construction, and a trial that
+// already found its key lost has recorded that), and appends a Lost record
+// for each key now missing or changed. It runs even
+// after an interruption, on its own deadlines.
+func (r *Runner) finalRead(ctx context.Context, log *zap.Logger, m *mapHolder, runID string, recs []results.Trial) (results.FinalRead, error) {
+	keys := acknowledgedSinceWipe(recs)
+	out := results.FinalRead{Keys: len(keys)}
+	if len(keys) == 0 {
+		return out, nil
+	}
+	bg := context.WithoutCancel(ctx)
+	hctx, cancel := context.WithTimeout(bg, r.Config.SettleTimeout)
+	_, err := r.Target.WaitHealthy(hctx, cluster.HealthSpec{})
+	cancel()
+	if err != nil {
+		log.Warn("final read on an unhealthy store", zap.Error(err))
+	}
+	for _, rec := range keys {
+		vctx, vcancel := context.WithTimeout(bg, r.Config.CallTimeout)
+		v, _ := r.verifier(m.get()).Verify(vctx, rec.Key, rec.Value)
+		vcancel()
+		switch v.Status {
+		case results.VerifyOK:
+			out.OK++
+		case results.VerifyError:
+			out.Unanswered++
+		default:
+			out.Lost++
+			lost := results.Lost{Type: results.TypeLost, RunID: runID, Trial: rec.Trial, Key: rec.Key, Value: rec.Value,
+				Read: v.Status, ReadValue: v.Value, At: time.Now().UTC().Format(time.RFC3339Nano)}
+			log.Error("final read: acknowledged write LOST (durability violation)", zap.Int("trial", rec.Trial),
+				zap.String("key", rec.Key), zap.String("read", v.Status), zap.String("read_value", v.Value))
+			if err := r.Sink.Append(lost); err != nil {
+				return out, fmt.Errorf("recording the lost key of trial %d: %w", rec.Trial, err)
+			}
+		}
+	}
+	if out.Unanswered > 0 {
+		out.Error = fmt.Sprintf("%d of %d keys unanswered", out.Unanswered, out.Keys)
+	}
+	log.Info("final read", zap.Int("keys", out.Keys), zap.Int("ok", out.OK), zap.Int("lost", out.Lost), zap.Int("unanswered", out.Unanswered))
+	return out, nil
+}
+
+// acknowledgedSinceWipe returns the trials after the last wipe of the store
+// whose write was acknowledged and not already found lost.
+func acknowledgedSinceWipe(recs []results.Trial) []results.Trial {
+	var out []results.Trial
+	for _, rec := range recs {
+		if rec.Fault == results.FaultWipeAll {
+			out = out[:0]
+			continue
+		}
+		if rec.Write.Status == results.WriteOK && rec.Outcome != results.OutcomeLost {
+			out = append(out, rec)
+		}
+	}
+	return out
+}
