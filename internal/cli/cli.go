@@ -118,9 +118,15 @@ func newLogger(w io.Writer, level string) (*zap.Logger, error) {
 
 // Main is the whole program behind main.go.
 // SIGINT and SIGTERM cancel the command's context: the current work is
-// finished or abandoned cleanly and every child process is reaped.
+// finished or abandoned cleanly and every child process is reaped. A second
+// signal ends the process at once (its nodes die with it, by their
+// parent-death signal; the next run removes the data dir left behind).
 func Main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	go func() {
+		<-ctx.Done()
+		stop()
+	}()
 	code := Run(ctx, os.Args[1:], Streams{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr})
 	stop()
 	os.Exit(code)

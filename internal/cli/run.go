@@ -111,7 +111,7 @@ func campaignExit(res experiment.Result, err error, out string) error {
 		return &ExitError{Code: ExitViolation, Err: errors.New(msg)}
 	}
 	if err != nil {
-		if errors.Is(err, experiment.ErrTarget) {
+		if errors.Is(err, experiment.ErrTarget) || errors.Is(err, experiment.ErrUnsupported) {
 			return usageError(err)
 		}
 		return err

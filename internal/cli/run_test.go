@@ -16,6 +16,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/atomix-failover/atomix-failover/internal/cluster"
+	"github.com/atomix-failover/atomix-failover/internal/cluster/local"
 	"github.com/atomix-failover/atomix-failover/internal/experiment"
 	"github.com/atomix-failover/atomix-failover/internal/experiment/faketarget"
 	"github.com/atomix-failover/atomix-failover/internal/results"
@@ -79,6 +80,9 @@ func TestRunCommand(t *testing.T) {
 		{"unknown scenario", []string{"--scenarios", "bogus"}, 0, ExitUsage, nil},
 		{"bad repeat", []string{"run", "--repeat", "0"}, 0, ExitUsage, nil},
 		{"bad flag", []string{"--no-such-flag"}, 0, ExitUsage, nil},
+		{"bad restart delay", []string{"run", "--restart-delay", "soon"}, 0, ExitUsage, nil},
+		{"probe deadline too short", []string{"run", "--probe-timeout", "100ms"}, 0, ExitUsage, nil},
+		{"negative leader age", []string{"run", "--min-leader-age", "-1s"}, 0, ExitUsage, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -257,5 +261,36 @@ func TestControlDataLossOnRealStore(t *testing.T) {
 	}
 	if !strings.Contains(report.String(), "Positive control:       1 trial, 1 lost — detection works") {
 		t.Errorf("the report does not show the control's loss:\n%s", report.String())
+	}
+}
+
+func TestRestartDelayFlag(t *testing.T) {
+	tests := []struct {
+		value   string
+		fixed   bool
+		delay   time.Duration
+		printed string
+		bad     bool
+	}{
+		{"after-new-leader", false, 0, "after-new-leader", false},
+		{"3s", true, 3 * time.Second, "3s", false},
+		{"0", true, 0, "0s", false},
+		{"soon", false, 0, "", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.value, func(t *testing.T) {
+			p := local.DefaultRestartPolicy()
+			f := &restartDelay{&p}
+			err := f.Set(tt.value)
+			if (err != nil) != tt.bad {
+				t.Fatalf("Set(%q): %v", tt.value, err)
+			}
+			if tt.bad {
+				return
+			}
+			if p.Fixed != tt.fixed || p.Delay != tt.delay || f.String() != tt.printed {
+				t.Errorf("policy %+v printed %q, want fixed %v delay %s printed %q", p, f.String(), tt.fixed, tt.delay, tt.printed)
+			}
+		})
 	}
 }

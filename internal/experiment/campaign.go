@@ -119,6 +119,21 @@ func (c Config) Validate() error {
 	return errors.Join(errs...)
 }
 
+// ErrUnsupported wraps a scenario the target cannot run (exit status 2).
+var ErrUnsupported = errors.New("not supported by this target")
+
+// checkFaults refuses scenarios whose fault the target cannot inject.
+func checkFaults(scenarios []Scenario, tgt cluster.Target) error {
+	for _, sc := range scenarios {
+		for _, st := range sc.Steps() {
+			if _, ok := tgt.(cluster.Wiper); st.fault() == results.FaultWipeAll && !ok {
+				return fmt.Errorf("--scenarios %s: wiping every node is %w (%s); it needs the local target", sc.Name(), ErrUnsupported, tgt.Info().Target)
+			}
+		}
+	}
+	return nil
+}
+
 // MinProbeTimeout is the shortest accepted recovery probe deadline.
 const MinProbeTimeout = time.Second
 
@@ -232,6 +247,9 @@ func (r *Runner) Run(ctx context.Context) (Result, error) {
 	}
 	scenarios, _ := LookupScenarios(r.Config.Scenarios)
 	info := r.Target.Info()
+	if err := checkFaults(scenarios, r.Target); err != nil {
+		return res, err
+	}
 	plans, err := Plan(r.Config.Seed, scenarios, r.Config.Repeat, info.Partitions, r.Config.Shuffle)
 	if err != nil {
 		return res, fmt.Errorf("planning the campaign: %w", err)

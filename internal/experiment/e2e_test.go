@@ -15,15 +15,16 @@ import (
 	"github.com/atomix-failover/atomix-failover/internal/results"
 )
 
-// killRecorder remembers every kill the target confirms.
+// killRecorder remembers every kill the target confirms; it keeps the
+// store's view of the data path's requests (cluster.SendObserver).
 type killRecorder struct {
-	cluster.Target
+	*local.Store
 	mu    sync.Mutex
 	kills []cluster.Kill
 }
 
 func (k *killRecorder) KillLeader(ctx context.Context, p int) (cluster.Kill, error) {
-	kill, err := k.Target.KillLeader(ctx, p)
+	kill, err := k.Store.KillLeader(ctx, p)
 	if err == nil {
 		k.mu.Lock()
 		k.kills = append(k.kills, kill)
@@ -48,7 +49,7 @@ func TestEndToEndLocalStore(t *testing.T) {
 			t.Errorf("closing the store: %v", err)
 		}
 	}()
-	tgt := &killRecorder{Target: store}
+	tgt := &killRecorder{Store: store}
 	w, path := newWriter(t)
 	cfg := DefaultConfig()
 	cfg.Scenarios = append(DefaultScenarios(), InFlight)
@@ -88,6 +89,12 @@ func TestEndToEndLocalStore(t *testing.T) {
 			continue
 		}
 		checkTimestamps(t, tr)
+		if tr.Scenario == InFlight && tr.T.RequestSent == nil {
+			t.Errorf("trial %d: in-flight kill without request_sent", tr.Trial)
+		}
+		if tr.Scenario != RapidSequential && (tr.VictimBackFirst == nil || *tr.VictimBackFirst) {
+			t.Errorf("trial %d: victim back before the new leader: %v", tr.Trial, tr.VictimBackFirst)
+		}
 		if tr.Scenario != InFlight && tr.Write.Status != results.WriteOK {
 			t.Errorf("trial %d: write %+v", tr.Trial, tr.Write)
 		}

@@ -149,11 +149,8 @@ func (f DataWipe) Inject(ctx context.Context, partition int, before cluster.Lead
 	}
 	k, err := w.WipeAll(ctx, partition)
 	inj := Injection{Kill: k, Before: before, Reread: before, Attempts: 1}
-	if err != nil && k.SentAt.IsZero() {
-		return inj, fmt.Errorf("wiping the store: %w", err)
-	}
 	if err != nil {
-		inj.Kill.Unconfirmed = err
+		return inj, fmt.Errorf("wiping the store: %w", err)
 	}
 	return inj, nil
 }

@@ -11,36 +11,50 @@ import (
 	"github.com/atomix-failover/atomix-failover/internal/results"
 )
 
+// maxSilentKeys is how many keys in a row may go unanswered before the
+// final read stops asking a store that does not answer.
+const maxSilentKeys = 3
+
 // finalRead reads back, once every node is back, every key acknowledged in
-// the run and read back by its own trial since the last wipe (a positive
+// the run since the last wipe whose trial did not find it lost (a positive
 // control destroys everything before it by construction, and a trial that
 // already found its key lost has recorded that), and appends a Lost record
 // for each key now missing or changed. It runs even
-// after an interruption, on its own deadlines.
+// after an interruption, on its own deadline (SettleTimeout + VerifyTimeout
+// in all), and stops after maxSilentKeys unanswered keys in a row.
 func (r *Runner) finalRead(ctx context.Context, log *zap.Logger, m *mapHolder, runID string, recs []results.Trial) (results.FinalRead, error) {
 	keys := acknowledgedSinceWipe(recs)
 	out := results.FinalRead{Keys: len(keys)}
 	if len(keys) == 0 {
 		return out, nil
 	}
-	bg := context.WithoutCancel(ctx)
-	hctx, cancel := context.WithTimeout(bg, r.Config.SettleTimeout)
+	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), r.Config.SettleTimeout+r.Config.VerifyTimeout)
+	defer cancel()
+	hctx, hcancel := context.WithTimeout(fctx, r.Config.SettleTimeout)
 	_, err := r.Target.WaitHealthy(hctx, cluster.HealthSpec{})
-	cancel()
+	hcancel()
 	if err != nil {
 		log.Warn("final read on an unhealthy store", zap.Error(err))
 	}
-	for _, rec := range keys {
-		vctx, vcancel := context.WithTimeout(bg, r.Config.CallTimeout)
+	silent := 0
+	for i, rec := range keys {
+		if fctx.Err() != nil || silent == maxSilentKeys {
+			out.Unanswered += len(keys) - i
+			break
+		}
+		vctx, vcancel := context.WithTimeout(fctx, r.Config.CallTimeout)
 		v, _ := r.verifier(m.get()).Verify(vctx, rec.Key, rec.Value)
 		vcancel()
+		silent++
 		switch v.Status {
 		case results.VerifyOK:
 			out.OK++
+			silent = 0
 		case results.VerifyError:
 			out.Unanswered++
 		default:
 			out.Lost++
+			silent = 0
 			lost := results.Lost{Type: results.TypeLost, RunID: runID, Trial: rec.Trial, Key: rec.Key, Value: rec.Value,
 				Read: v.Status, ReadValue: v.Value, At: time.Now().UTC().Format(time.RFC3339Nano)}
 			log.Error("final read: acknowledged write LOST (durability violation)", zap.Int("trial", rec.Trial),
@@ -51,7 +65,8 @@ func (r *Runner) finalRead(ctx context.Context, log *zap.Logger, m *mapHolder, r
 		}
 	}
 	if out.Unanswered > 0 {
-		out.Error = fmt.Sprintf("%d of %d keys unanswered", out.Unanswered, out.Keys)
+		out.Error = fmt.Sprintf("%d of %d keys unanswered (the final read gives up after %d keys in a row without an answer, or after %s)",
+			out.Unanswered, out.Keys, maxSilentKeys, r.Config.SettleTimeout+r.Config.VerifyTimeout)
 	}
 	log.Info("final read", zap.Int("keys", out.Keys), zap.Int("ok", out.OK), zap.Int("lost", out.Lost), zap.Int("unanswered", out.Unanswered))
 	return out, nil
@@ -62,7 +77,7 @@ func (r *Runner) finalRead(ctx context.Context, log *zap.Logger, m *mapHolder, r
 func acknowledgedSinceWipe(recs []results.Trial) []results.Trial {
 	var out []results.Trial
 	for _, rec := range recs {
-		if rec.Fault == results.FaultWipeAll {
+		if rec.Fault == results.FaultWipeAll && rec.T.KillSent != nil {
 			out = out[:0]
 			continue
 		}

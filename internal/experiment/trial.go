@@ -192,8 +192,25 @@ func (t *trial) awaitRequestSent(ctx context.Context) {
 			}
 		case w := <-t.writeDone:
 			t.wr = &w
+			t.drainSends()
 			return
 		case <-ctx.Done():
+			return
+		}
+	}
+}
+
+// drainSends takes a send already delivered when the write returned (both
+// were ready; select picks either).
+func (t *trial) drainSends() {
+	for {
+		select {
+		case s := <-t.sends:
+			if t.before.Leader.Address == "" || s.To == t.before.Leader.Address {
+				t.c.requestSent = s.At
+				return
+			}
+		default:
 			return
 		}
 	}
@@ -223,7 +240,7 @@ func (t *trial) inject(ctx context.Context) {
 	}
 	t.rec.LeaderBefore = &results.Leader{Member: k.Victim.ID, Pod: k.Victim.Pod, Term: k.Term}
 	t.rec.Retargeted, t.rec.RetargetReason = inj.Retargeted, inj.RetargetReason
-	if r := inj.Reread; r.Leader.ID == k.Victim.ID && !r.ObservedAt.IsZero() {
+	if r := inj.Reread; r.Leader.ID == k.Victim.ID && r.Term == k.Term && !r.ObservedAt.IsZero() {
 		t.rec.LeaderAgeNS = between(r.ObservedAt, t.c.killSent)
 	}
 	if t.rec.Fault == results.FaultWipeAll {
@@ -281,8 +298,8 @@ func (t *trial) finishWrite() {
 		t.c.writeAck = t.wr.at
 	}
 	t.rec.WriteLatencyNS = between(t.c.writeStart, t.wr.at)
-	if t.plan.Step.Anchor == AfterWriteStart && !t.c.writeAck.IsZero() && !t.c.killSent.IsZero() && t.c.writeAck.Before(t.c.killSent) {
-		t.rec.AckBeforeKill = true
+	if t.plan.Step.Anchor == AfterWriteStart && !t.c.killSent.IsZero() && t.wr.at.Before(t.c.killSent) {
+		t.rec.AckBeforeKill = true // the write had returned: the kill cut nothing in flight
 	}
 }
 

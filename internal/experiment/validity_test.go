@@ -2,12 +2,16 @@ package experiment
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"os"
 	"strings"
 	"testing"
 	"time"
 
 	"go.uber.org/zap/zaptest/observer"
 
+	"github.com/atomix-failover/atomix-failover/internal/cluster"
 	"github.com/atomix-failover/atomix-failover/internal/experiment/faketarget"
 	"github.com/atomix-failover/atomix-failover/internal/results"
 )
@@ -136,5 +140,67 @@ func TestProgressLines(t *testing.T) {
 				t.Errorf("line %d: no %s", i, k)
 			}
 		}
+	}
+}
+
+func TestControlNeedsAWiper(t *testing.T) {
+	tgt := faketarget.New(faketarget.DefaultConfig())
+	defer func() { _ = tgt.Close() }()
+	w, path := newWriter(t)
+	// Only the Target methods: no Wiper, as on Kubernetes.
+	r := &Runner{Target: struct{ cluster.Target }{tgt}, Sink: w, Config: testConfig(Immediate, ControlDataLoss)}
+	_, err := r.Run(context.Background())
+	if !errors.Is(err, ErrUnsupported) {
+		t.Fatalf("Run: %v, want ErrUnsupported", err)
+	}
+	if st, err := os.Stat(path); err != nil || st.Size() != 0 {
+		t.Errorf("the log got records before the refusal: %v %v", st, err)
+	}
+}
+
+func TestAcknowledgedSinceWipe(t *testing.T) {
+	sent := int64(1)
+	tr := func(n int, fault, write, outcome string, killed bool) results.Trial {
+		r := results.Trial{Trial: n, Fault: fault, Write: results.Write{Status: write}, Outcome: outcome}
+		if killed {
+			r.T.KillSent = &sent
+		}
+		return r
+	}
+	ok, kill, wipe := results.WriteOK, results.FaultKillLeader, results.FaultWipeAll
+	tests := []struct {
+		name string
+		recs []results.Trial
+		want []int
+	}{
+		{"every acked key", []results.Trial{tr(1, kill, ok, results.OutcomeDurable, true), tr(2, kill, results.WriteUnknown, results.OutcomeIndeterminateAbsent, true), tr(3, kill, ok, results.OutcomeInconclusive, true)}, []int{1, 3}},
+		{"a key already lost is not read again", []results.Trial{tr(1, kill, ok, results.OutcomeLost, true), tr(2, kill, ok, results.OutcomeDurable, true)}, []int{2}},
+		{"a wipe destroys what came before", []results.Trial{tr(1, kill, ok, results.OutcomeDurable, true), tr(2, wipe, ok, results.OutcomeLost, true), tr(3, kill, ok, results.OutcomeDurable, true)}, []int{3}},
+		{"a wipe that never happened destroys nothing", []results.Trial{tr(1, kill, ok, results.OutcomeDurable, true), tr(2, wipe, ok, results.OutcomeInconclusive, false)}, []int{1, 2}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var got []int
+			for _, r := range acknowledgedSinceWipe(tt.recs) {
+				got = append(got, r.Trial)
+			}
+			if fmt.Sprint(got) != fmt.Sprint(tt.want) {
+				t.Errorf("keys of trials %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+// TestFinalReadGivesUp checks that the final read stops asking a store that
+// does not answer and says so.
+func TestFinalReadGivesUp(t *testing.T) {
+	run := runFake(t, context.Background(), testConfig(Immediate, DuringReplication), func(f *faketarget.Target, plans []TrialPlan) {
+		for _, p := range plans {
+			f.SetFault(p.Key.Name, faketarget.HangReads)
+		}
+	}, nil)
+	fr := run.log.summaries[0].FinalRead
+	if fr == nil || fr.Keys != 6 || fr.Unanswered != 6 || fr.OK != 0 || !strings.Contains(fr.Error, "6 of 6 keys unanswered") {
+		t.Fatalf("final read %+v, want 6 keys all unanswered and an error", fr)
 	}
 }

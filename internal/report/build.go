@@ -27,6 +27,7 @@ func (a *accumulator) report(title string, runs []RunInfo) Report {
 	r.PositiveControl = a.control
 	a.final.finish(runs)
 	r.FinalRead = a.final
+	r.Success = newSuccess(withFinalReadLosses(a.outcomes, a.final.Counted))
 	// First what needs the columns aligned trial by trial.
 	a.alignedStatistics(&r, runs)
 	a.distributions(&r)
@@ -129,4 +130,15 @@ func descriptiveReason(runs []RunInfo) string {
 		}
 	}
 	return ""
+}
+
+// withFinalReadLosses counts each final-read loss that counts as a lost
+// write of its own as a loss of its trial, which its own verification had
+// found durable: the success rate and its bounds must not claim a write the
+// final read found gone.
+func withFinalReadLosses(o Outcomes, counted int) Outcomes {
+	moved := min(counted, o.Durable)
+	o.Durable -= moved
+	o.Lost += counted
+	return o
 }

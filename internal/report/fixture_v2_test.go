@@ -1,7 +1,6 @@
 package report
 
 import (
-	"math"
 	"os"
 	"strings"
 	"testing"
@@ -37,8 +36,12 @@ func TestV2FixtureNumbers(t *testing.T) {
 		{"indeterminate applied (recorded, not the rule's)", float64(r.Outcomes.IndeterminateApplied), 1},
 		{"inconclusive", float64(r.Outcomes.Inconclusive), 2},
 		{"outcome rule disagreements", float64(r.OutcomeRuleDisagreements), 1},
-		{"Clopper–Pearson 0/7: 1 − 0.025^(1/7)", float64(r.Success.LossUpperCP), 1 - math.Pow(0.025, 1.0/7)},
-		{"rule of three not given (n < 30)", b2f(r.Success.LossUpper.OK()), 0},
+		// The final read's loss counts as a loss of its (durable) trial: 1 of 7.
+		{"success: lost (final read)", float64(r.Success.Lost), 1},
+		{"success: durable", float64(r.Success.Durable), 6},
+		// P(X ≤ 1 | n = 7, p) = 0.025, solved by bisection on the binomial CDF.
+		{"Clopper–Pearson 1/7", float64(r.Success.LossUpperCP), 0.5787231970431952},
+		{"rule of three not given (losses)", b2f(r.Success.LossUpper.OK()), 0},
 		{"control trials", float64(r.PositiveControl.Trials), 1},
 		{"control detected", float64(r.PositiveControl.Detected), 1},
 		{"final read keys (since the wipe)", float64(r.FinalRead.Keys), 6},

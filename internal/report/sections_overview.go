@@ -47,7 +47,7 @@ func overallSection(r *Report) section {
 	} else {
 		s.add("Total trials", fmt.Sprint(r.Trials))
 	}
-	successLines(&s, r.Success)
+	successLines(&s, r.Success, r.Outcomes.Lost, r.FinalRead.Counted)
 	if n := r.FinalRead.Counted; n > 0 {
 		s.add("LOST WRITES (FINAL READ)", fmt.Sprintf("%d acknowledged %s found missing or changed by the final read: durability violation",
 			n, pick(n, "write", "writes")))
@@ -78,13 +78,19 @@ func overallSection(r *Report) section {
 	return s
 }
 
-// successLines adds the success rate and the bounds on the loss rate.
-func successLines(s *section, su Success) {
+// successLines adds the success rate and the bounds on the loss rate;
+// trialLost trials were lost at their own verification, finalLost writes
+// by the final read (counted in su as losses of their trials).
+func successLines(s *section, su Success, trialLost, finalLost int) {
 	if su.Decided == 0 {
 		s.add("Success rate", "n/a (no durable or lost trials)")
 		return
 	}
-	s.add("Success rate", fmt.Sprintf("%s (%d durable of %d durable + lost)", fmtPct(su.Rate), su.Durable, su.Decided))
+	note := ""
+	if finalLost > 0 {
+		note = fmt.Sprintf("; %d lost by the final read %s", finalLost, pick(finalLost, "counts", "count"))
+	}
+	s.add("Success rate", fmt.Sprintf("%s (%d durable of %d durable + lost%s)", fmtPct(su.Rate), su.Durable, su.Decided, note))
 	s.add("Wilson 95% CI", fmtCI(su))
 	s.add("Loss rate", fmt.Sprintf("%d of %d; ≤ %s (exact Clopper–Pearson: upper limit of the two-sided 95%% interval)",
 		su.Lost, su.Decided, fmtPct(su.LossUpperCP)))
@@ -98,7 +104,9 @@ func successLines(s *section, su Success) {
 			fmtNum(su.Needed99), fmtNum(su.Needed999), su.Decided))
 		return
 	}
-	s.add("LOST WRITES", fmt.Sprintf("%d acknowledged %s missing or changed after failover: durability violation", su.Lost, pick(su.Lost, "write", "writes")))
+	if trialLost > 0 {
+		s.add("LOST WRITES", fmt.Sprintf("%d acknowledged %s missing or changed after failover: durability violation", trialLost, pick(trialLost, "write", "writes")))
+	}
 }
 
 func pick(n int, one, many string) string {

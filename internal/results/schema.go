@@ -176,9 +176,9 @@ type Trial struct {
 	// VictimBackFirst is true when the victim was back before the new leader
 	// was observed: it may have taken part in the measured election.
 	VictimBackFirst *bool `json:"victim_back_before_new_leader,omitempty"`
-	// AckBeforeKill is true when the write was acknowledged before the kill
-	// was sent although the kill was timed from the write's start: the kill
-	// did not cut the request in flight.
+	// AckBeforeKill is true when the write had returned (acknowledged, or
+	// failed) before the kill was sent although the kill was timed from the
+	// write's start: the kill did not cut the request in flight.
 	AckBeforeKill bool `json:"ack_before_kill,omitempty"`
 	// RetargetReason says why the kill went to another member or term than
 	// the leader seen before the write.

@@ -51,6 +51,8 @@ func (s *Store) WaitHealthy(ctx context.Context, spec cluster.HealthSpec) (clust
 		if why == "" {
 			if err := s.syncAll(ctx); err != nil {
 				why, wait = err.Error(), syncRetry
+			} else if isClosed(changed) {
+				continue // the view moved during the check: judge the new one
 			}
 		}
 		if why == "" {
@@ -208,4 +210,13 @@ func spreadPlan(leaders map[int]uint64, members []uint64, avoid int) (group int,
 		}
 	}
 	return 0, 0, 0
+}
+
+func isClosed(ch <-chan struct{}) bool {
+	select {
+	case <-ch:
+		return true
+	default:
+		return false
+	}
 }

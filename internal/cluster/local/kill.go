@@ -82,14 +82,18 @@ func (s *Store) KillLeader(ctx context.Context, partition int) (cluster.Kill, er
 	s.log.Info("killed leader", zap.Int("partition", partition), zap.Uint64("member", l.Leader.ID),
 		zap.String("node", l.Leader.Name), zap.Int("pid", p.pid), zap.Uint64("term", term),
 		zap.Any("led", led), zap.Duration("kill_to_reaped", k.DoneAt.Sub(k.SentAt)))
+	s.mu.Lock()
+	wipes := s.wipes
+	s.mu.Unlock()
 	s.wg.Add(1)
-	go s.restart(int(l.Leader.ID)-1, k)
+	go s.restart(int(l.Leader.ID)-1, k, wipes)
 	return k, nil
 }
 
 // restart brings a killed node back on its data dir, as a StatefulSet
-// recreates a pod, when the restart policy says so.
-func (s *Store) restart(i int, k cluster.Kill) {
+// recreates a pod, when the restart policy says so, unless the store was
+// wiped since the kill (wipes is the wipe count at the kill).
+func (s *Store) restart(i int, k cluster.Kill, wipes int) {
 	defer s.wg.Done()
 	s.mu.Lock()
 	old := s.nodes[i]
@@ -100,11 +104,13 @@ func (s *Store) restart(i int, k cluster.Kill) {
 	if err := s.awaitRestart(k); err != nil {
 		return
 	}
+	s.restartMu.RLock()
+	defer s.restartMu.RUnlock()
 	s.mu.Lock()
-	p := s.procs[i]
+	wiped := s.wipes != wipes
 	s.mu.Unlock()
-	if p != nil && p.alive() && p.uid() != k.Victim.UID {
-		return // restarted already, by a wipe
+	if wiped {
+		return // the wipe restarted every node
 	}
 	ctx, cancel := context.WithTimeout(s.ctx, s.cfg.StartTimeout)
 	defer cancel()

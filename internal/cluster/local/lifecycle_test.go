@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"os"
 	"os/exec"
@@ -137,29 +138,38 @@ func TestStartBadInput(t *testing.T) {
 }
 
 func TestUserDataDirIsNotRemovedWhole(t *testing.T) {
-	dir := t.TempDir()
-	keep := filepath.Join(dir, "user-file")
-	if err := os.WriteFile(keep, []byte("mine"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	cfg := DefaultConfig()
-	cfg.DataDir = dir
-	cfg.Replicas, cfg.Partitions = 1, 1
-	s, err := Start(context.Background(), cfg, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(filepath.Join(dir, "node-1")); err != nil {
-		t.Errorf("node data not under --data-dir: %v", err)
-	}
-	if err := s.Close(); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(keep); err != nil {
-		t.Errorf("Close removed a file it did not write: %v", err)
-	}
-	if _, err := os.Stat(filepath.Join(dir, "node-1")); !os.IsNotExist(err) {
-		t.Errorf("Close left node data behind: %v", err)
+	for _, relative := range []bool{false, true} {
+		t.Run(fmt.Sprintf("relative %v", relative), func(t *testing.T) {
+			dir := t.TempDir()
+			keep := filepath.Join(dir, "user-file")
+			if err := os.WriteFile(keep, []byte("mine"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			cfg := DefaultConfig()
+			cfg.DataDir = dir
+			if relative {
+				t.Chdir(filepath.Dir(dir))
+				cfg.DataDir = filepath.Base(dir)
+			}
+			cfg.Replicas, cfg.Partitions = 1, 1
+			s, err := Start(context.Background(), cfg, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := os.Stat(filepath.Join(dir, "node-1", "..", "node-1")); err != nil {
+				t.Errorf("node data not under --data-dir: %v", err)
+			}
+			if _, err := os.Stat(filepath.Join(dir, filepath.Base(dir))); !os.IsNotExist(err) {
+				t.Errorf("the node resolved --data-dir from its own working directory: %v", err)
+			}
+			if err := s.Close(); err != nil {
+				t.Fatal(err)
+			}
+			left, err := os.ReadDir(dir)
+			if err != nil || len(left) != 1 || left[0].Name() != "user-file" {
+				t.Errorf("after Close the data dir holds %v (%v), want only the user's file", left, err)
+			}
+		})
 	}
 }
 

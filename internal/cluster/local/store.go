@@ -40,11 +40,15 @@ type Store struct {
 	wg     sync.WaitGroup
 
 	// mu guards procs, nodes, began, back, data and client; killMu
-	// serialises kills and wipes.
-	mu     sync.Mutex
-	killMu sync.Mutex
-	procs  []*process
-	nodes  []*nodeConn
+	// serialises kills and wipes; a wipe holds restartMu for writing, a
+	// restart for reading, and wipes counts the wipes, so that a restart
+	// scheduled before a wipe never starts a node beside the wipe's.
+	mu        sync.Mutex
+	killMu    sync.Mutex
+	restartMu sync.RWMutex
+	wipes     int
+	procs     []*process
+	nodes     []*nodeConn
 	// began and back are when each node's current incarnation started and
 	// when it had bootstrapped every group (zero until then).
 	began []time.Time
@@ -62,6 +66,11 @@ type Store struct {
 
 var _ cluster.Target = (*Store)(nil)
 
+// quietAtomix sets the in-process Atomix runtime's log level once: the
+// protocol client's session goroutines outlive a store (see dataPath.close)
+// and read the level while they log.
+var quietAtomix sync.Once
+
 // Start starts the store and returns once every partition has a leader and
 // the data path is connected. On error everything started is stopped, every
 // child reaped, and the data dir removed unless KeepData.
@@ -72,7 +81,7 @@ func Start(ctx context.Context, cfg Config, log *zap.Logger) (*Store, error) {
 	if log == nil {
 		log = zap.NewNop()
 	}
-	logging.SetLevel(logging.ErrorLevel)
+	quietAtomix.Do(func() { logging.SetLevel(logging.ErrorLevel) })
 	exe := cfg.Executable
 	if exe == "" {
 		var err error
@@ -187,13 +196,17 @@ func (s *Store) prepareDataDir() error {
 		}
 		return nil
 	}
-	_, err := os.Stat(s.cfg.DataDir)
-	created := os.IsNotExist(err)
-	if err := os.MkdirAll(s.cfg.DataDir, 0o755); err != nil {
+	dir, err := filepath.Abs(s.cfg.DataDir)
+	if err != nil {
 		return fmt.Errorf("--data-dir %s: %w", s.cfg.DataDir, err)
 	}
-	s.dataDir, s.ownsDataDir = s.cfg.DataDir, created
-	probe, err := os.CreateTemp(s.cfg.DataDir, ".write-test-*")
+	_, err = os.Stat(dir)
+	created := os.IsNotExist(err)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("--data-dir %s: %w", s.cfg.DataDir, err)
+	}
+	s.dataDir, s.ownsDataDir = dir, created
+	probe, err := os.CreateTemp(dir, ".write-test-*")
 	if err != nil {
 		return fmt.Errorf("--data-dir %s is not writable: %w", s.cfg.DataDir, err)
 	}
@@ -492,6 +505,9 @@ func (s *Store) Map(ctx context.Context, name string) (cluster.Map, error) {
 	s.mu.Lock()
 	client := s.client
 	s.mu.Unlock()
+	if client == nil {
+		return nil, fmt.Errorf("opening map %q: the data path is down (a wipe did not finish)", name)
+	}
 	m, err := sdkclient.Map[string, string](client)(name).Codec(types.Scalar[string]()).Get(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("opening map %q: %w", name, err)

@@ -221,15 +221,6 @@ func TestTrackerWaitFor(t *testing.T) {
 
 func ptr[T any](v T) *T { return &v }
 
-func isClosed(ch <-chan struct{}) bool {
-	select {
-	case <-ch:
-		return true
-	default:
-		return false
-	}
-}
-
 func TestGroupDisagreement(t *testing.T) {
 	members := []uint64{1, 2, 3}
 	agree := map[uint64]report{1: {Term: 4, Leader: 2}, 2: {Term: 4, Leader: 2}, 3: {Term: 4, Leader: 2}}

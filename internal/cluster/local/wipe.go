@@ -19,13 +19,19 @@ var _ cluster.Wiper = (*Store)(nil)
 // session of the old store reaches the new one, where the protocol client
 // would take "session not found" as data loss and exit the process), kills
 // every node, deletes every node's data, restarts all nodes empty,
-// bootstraps them and reconnects the data path on a fresh port.
+// bootstraps them and reconnects the data path on a fresh port. An error
+// after the kill leaves the store down: maps cannot be opened again.
 func (s *Store) WipeAll(ctx context.Context, partition int) (cluster.Kill, error) {
 	if err := s.checkPartition(partition); err != nil {
 		return cluster.Kill{}, err
 	}
 	s.killMu.Lock()
 	defer s.killMu.Unlock()
+	s.restartMu.Lock()
+	defer s.restartMu.Unlock()
+	s.mu.Lock()
+	s.wipes++
+	s.mu.Unlock()
 	l, _ := s.tracker.get(partition)
 	k := cluster.Kill{Partition: partition, Victim: s.member(l.Leader), Term: l.Term, Led: map[int]uint64{}}
 	if err := s.disconnectDataPath(); err != nil {
