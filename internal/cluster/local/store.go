@@ -15,10 +15,8 @@ import (
 	"sync"
 	"time"
 
-	rsmapiv1 "github.com/atomix/atomix/protocols/rsm/api/v1"
 	"github.com/atomix/atomix/runtime/pkg/logging"
 	sdkclient "github.com/atomix/go-sdk/pkg/client"
-	"github.com/atomix/go-sdk/pkg/types"
 	"go.uber.org/zap"
 
 	"github.com/atomix-failover/atomix-failover/internal/cluster"
@@ -162,20 +160,6 @@ func (s *Store) startAll(ctx context.Context) error {
 		return err
 	}
 	return s.waitAllLeaders(ctx)
-}
-
-// connectDataPath starts the in-process runtime and sidecar on port and the
-// go-sdk client that talks to it.
-func (s *Store) connectDataPath(ctx context.Context, port int) error {
-	data, err := startDataPath(ctx, port, s.protocolConfig(), s.sends)
-	if err != nil {
-		return err
-	}
-	s.mu.Lock()
-	s.data = data
-	s.client = sdkclient.NewClient(sdkclient.WithHost("127.0.0.1"), sdkclient.WithPort(data.port))
-	s.mu.Unlock()
-	return nil
 }
 
 func (s *Store) prepareDataDir() error {
@@ -347,57 +331,6 @@ func (s *Store) waitAllLeaders(ctx context.Context) error {
 	return nil
 }
 
-// protocolConfig names each partition's leader and live followers for the protocol client.
-func (s *Store) protocolConfig() rsmapiv1.ProtocolConfig {
-	view, _ := s.tracker.snapshot()
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	cfg := rsmapiv1.ProtocolConfig{}
-	for g := 1; g <= s.cfg.Partitions; g++ {
-		pc := rsmapiv1.PartitionConfig{PartitionID: rsmapiv1.PartitionID(g)}
-		for i, spec := range s.specs {
-			if p := s.procs[i]; p == nil || !p.alive() {
-				continue
-			}
-			if spec.ID == view[g].Leader {
-				pc.Leader = spec.apiAddress()
-			} else {
-				pc.Followers = append(pc.Followers, spec.apiAddress())
-			}
-		}
-		cfg.Partitions = append(cfg.Partitions, pc)
-	}
-	return cfg
-}
-
-// reconfigureLoop reconfigures the data path on every leadership change.
-func (s *Store) reconfigureLoop() {
-	defer s.wg.Done()
-	for {
-		_, changed := s.tracker.snapshot()
-		ctx, cancel := context.WithTimeout(s.ctx, 5*time.Second)
-		s.mu.Lock()
-		data := s.data
-		s.mu.Unlock()
-		var applied bool
-		var err error
-		if data != nil {
-			applied, err = data.configure(ctx, s.protocolConfig())
-		}
-		cancel()
-		if err != nil && s.ctx.Err() == nil {
-			s.log.Warn("reconfiguring the data path", zap.Error(err))
-		} else if applied {
-			s.log.Debug("data path reconfigured")
-		}
-		select {
-		case <-s.ctx.Done():
-			return
-		case <-changed:
-		}
-	}
-}
-
 // Info describes the store.
 func (s *Store) Info() cluster.Info {
 	return cluster.Info{Target: "local", Store: "embedded", Partitions: s.cfg.Partitions, Replicas: s.cfg.Replicas,
@@ -419,120 +352,6 @@ func (s *Store) PIDs() []int {
 		}
 	}
 	return pids
-}
-
-func (s *Store) member(id uint64) cluster.Member {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	i := int(id) - 1
-	if i < 0 || i >= len(s.specs) {
-		return cluster.Member{ID: id}
-	}
-	spec := s.specs[i]
-	m := cluster.Member{ID: id, Name: spec.Name, Pod: spec.Name, Address: spec.apiAddress()}
-	if p := s.procs[i]; p != nil && p.alive() {
-		m.PID, m.UID = p.pid, p.uid()
-	}
-	return m
-}
-
-func (s *Store) leadership(partition int, g groupState) cluster.Leadership {
-	l := cluster.Leadership{Partition: partition, Term: g.Term, ObservedAt: g.ObservedAt}
-	if g.Leader != 0 {
-		l.Leader = s.member(g.Leader)
-	}
-	for _, spec := range s.specs {
-		if spec.ID != g.Leader {
-			l.Followers = append(l.Followers, s.member(spec.ID))
-		}
-	}
-	return l
-}
-
-func (s *Store) checkPartition(partition int) error {
-	if partition < 1 || partition > s.cfg.Partitions {
-		return fmt.Errorf("partition %d does not exist (the store has partitions 1..%d)", partition, s.cfg.Partitions)
-	}
-	return nil
-}
-
-// Leaders returns the current leadership of every partition.
-func (s *Store) Leaders(ctx context.Context) ([]cluster.Leadership, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	view, _ := s.tracker.snapshot()
-	out := make([]cluster.Leadership, 0, len(view))
-	for g := 1; g <= s.cfg.Partitions; g++ {
-		out = append(out, s.leadership(g, view[g]))
-	}
-	return out, nil
-}
-
-// Leader returns the current leadership of one partition.
-func (s *Store) Leader(ctx context.Context, partition int) (cluster.Leadership, error) {
-	if err := s.checkPartition(partition); err != nil {
-		return cluster.Leadership{}, err
-	}
-	if err := ctx.Err(); err != nil {
-		return cluster.Leadership{}, err
-	}
-	g, _ := s.tracker.get(partition)
-	l := s.leadership(partition, g)
-	if !l.HasLeader() {
-		return l, fmt.Errorf("partition %d in term %d: %w", partition, g.Term, cluster.ErrNoLeader)
-	}
-	return l, nil
-}
-
-// WaitForLeader waits for a leader of the partition in a term above afterTerm.
-func (s *Store) WaitForLeader(ctx context.Context, partition int, afterTerm uint64) (cluster.Leadership, error) {
-	if err := s.checkPartition(partition); err != nil {
-		return cluster.Leadership{}, err
-	}
-	view, err := s.tracker.waitFor(ctx, func(v map[int]groupState) bool {
-		g := v[partition]
-		return g.Leader != 0 && g.Term > afterTerm
-	})
-	if err != nil {
-		return s.leadership(partition, view[partition]), fmt.Errorf("waiting for a leader of partition %d after term %d: %w", partition, afterTerm, err)
-	}
-	return s.leadership(partition, view[partition]), nil
-}
-
-// Map opens the named map through the in-process sidecar.
-func (s *Store) Map(ctx context.Context, name string) (cluster.Map, error) {
-	s.mu.Lock()
-	client := s.client
-	s.mu.Unlock()
-	if client == nil {
-		return nil, fmt.Errorf("opening map %q: the data path is down (a wipe did not finish)", name)
-	}
-	m, err := sdkclient.Map[string, string](client)(name).Codec(types.Scalar[string]()).Get(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("opening map %q: %w", name, err)
-	}
-	return m, nil
-}
-
-// disconnectDataPath closes the go-sdk client, stops the sidecar and closes
-// every protocol-client connection to the nodes.
-func (s *Store) disconnectDataPath() error {
-	s.mu.Lock()
-	client, data := s.client, s.data
-	s.mu.Unlock()
-	var errs []error
-	if client != nil {
-		if err := client.Close(); err != nil {
-			errs = append(errs, fmt.Errorf("closing go-sdk client: %w", err))
-		}
-	}
-	if data != nil {
-		if err := data.close(); err != nil {
-			errs = append(errs, fmt.Errorf("stopping the sidecar: %w", err))
-		}
-	}
-	return errors.Join(errs...)
 }
 
 // Close stops the data path, kills and reaps every node, waits for every

@@ -1,0 +1,115 @@
+package local
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	rsmapiv1 "github.com/atomix/atomix/protocols/rsm/api/v1"
+	sdkclient "github.com/atomix/go-sdk/pkg/client"
+	"github.com/atomix/go-sdk/pkg/types"
+	"go.uber.org/zap"
+
+	"github.com/atomix-failover/atomix-failover/internal/cluster"
+)
+
+// connectDataPath starts the in-process runtime and sidecar on port and the
+// go-sdk client that talks to it.
+func (s *Store) connectDataPath(ctx context.Context, port int) error {
+	data, err := startDataPath(ctx, port, s.protocolConfig(), s.sends)
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	s.data = data
+	s.client = sdkclient.NewClient(sdkclient.WithHost("127.0.0.1"), sdkclient.WithPort(data.port))
+	s.mu.Unlock()
+	return nil
+}
+
+// protocolConfig names each partition's leader and live followers for the protocol client.
+func (s *Store) protocolConfig() rsmapiv1.ProtocolConfig {
+	view, _ := s.tracker.snapshot()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	cfg := rsmapiv1.ProtocolConfig{}
+	for g := 1; g <= s.cfg.Partitions; g++ {
+		pc := rsmapiv1.PartitionConfig{PartitionID: rsmapiv1.PartitionID(g)}
+		for i, spec := range s.specs {
+			if p := s.procs[i]; p == nil || !p.alive() {
+				continue
+			}
+			if spec.ID == view[g].Leader {
+				pc.Leader = spec.apiAddress()
+			} else {
+				pc.Followers = append(pc.Followers, spec.apiAddress())
+			}
+		}
+		cfg.Partitions = append(cfg.Partitions, pc)
+	}
+	return cfg
+}
+
+// reconfigureLoop reconfigures the data path on every leadership change.
+func (s *Store) reconfigureLoop() {
+	defer s.wg.Done()
+	for {
+		_, changed := s.tracker.snapshot()
+		ctx, cancel := context.WithTimeout(s.ctx, 5*time.Second)
+		s.mu.Lock()
+		data := s.data
+		s.mu.Unlock()
+		var applied bool
+		var err error
+		if data != nil {
+			applied, err = data.configure(ctx, s.protocolConfig())
+		}
+		cancel()
+		if err != nil && s.ctx.Err() == nil {
+			s.log.Warn("reconfiguring the data path", zap.Error(err))
+		} else if applied {
+			s.log.Debug("data path reconfigured")
+		}
+		select {
+		case <-s.ctx.Done():
+			return
+		case <-changed:
+		}
+	}
+}
+
+// Map opens the named map through the in-process sidecar.
+func (s *Store) Map(ctx context.Context, name string) (cluster.Map, error) {
+	s.mu.Lock()
+	client := s.client
+	s.mu.Unlock()
+	if client == nil {
+		return nil, fmt.Errorf("opening map %q: the data path is down (a wipe did not finish)", name)
+	}
+	m, err := sdkclient.Map[string, string](client)(name).Codec(types.Scalar[string]()).Get(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("opening map %q: %w", name, err)
+	}
+	return m, nil
+}
+
+// disconnectDataPath closes the go-sdk client, stops the sidecar and closes
+// every protocol-client connection to the nodes.
+func (s *Store) disconnectDataPath() error {
+	s.mu.Lock()
+	client, data := s.client, s.data
+	s.mu.Unlock()
+	var errs []error
+	if client != nil {
+		if err := client.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("closing go-sdk client: %w", err))
+		}
+	}
+	if data != nil {
+		if err := data.close(); err != nil {
+			errs = append(errs, fmt.Errorf("stopping the sidecar: %w", err))
+		}
+	}
+	return errors.Join(errs...)
+}
