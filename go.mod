@@ -3,6 +3,7 @@ module github.com/atomix-failover/atomix-failover
 go 1.26.8
 
 require (
+	github.com/anishathalye/porcupine v1.3.1
 	github.com/atomix/atomix/api v1.1.0
 	github.com/atomix/atomix/protocols/rsm v1.1.1
 	github.com/atomix/atomix/runtime v1.1.0
