@@ -122,12 +122,14 @@ func (p *process) kill() {
 	<-p.done
 }
 
-// stop asks the node to stop (SIGTERM) and kills it after grace.
+// stop resumes the node if it was paused, asks it to stop (SIGTERM) and
+// kills it after grace.
 func (p *process) stop(grace time.Duration) {
 	if !p.alive() {
 		return
 	}
 	p.stopping.Store(true)
+	_ = syscall.Kill(-p.pid, syscall.SIGCONT)
 	_ = syscall.Kill(p.pid, syscall.SIGTERM)
 	t := time.NewTimer(grace)
 	defer t.Stop()
