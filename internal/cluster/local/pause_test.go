@@ -83,7 +83,8 @@ func TestPausedLeaderTracker(t *testing.T) {
 // resumed it steps down to the new term, the store is healthy again, and a
 // write acknowledged before the pause reads back.
 func TestPauseLeader(t *testing.T) {
-	const partition, pause = 1, 3 * time.Second
+	// Longer than two election rounds (1–2 s each at default timings), so that a split vote does not fail the test.
+	const partition, pause = 1, 6 * time.Second
 	ctx, s := startPauseStore(t)
 	m, err := s.Map(ctx, "pause")
 	if err != nil {
