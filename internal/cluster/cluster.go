@@ -19,6 +19,9 @@ type Map interface {
 	Put(ctx context.Context, key string, value string, opts ..._map.PutOption) (*_map.Entry[string, string], error)
 	// Get reads key.
 	Get(ctx context.Context, key string, opts ..._map.GetOption) (*_map.Entry[string, string], error)
+	// Update writes key = value if the key exists; with _map.IfVersion, only
+	// at that version (a compare-and-set).
+	Update(ctx context.Context, key string, value string, opts ..._map.UpdateOption) (*_map.Entry[string, string], error)
 	// Close closes the primitive.
 	Close(ctx context.Context) error
 }
@@ -252,4 +255,13 @@ func (h *SendHub) Publish(partition int, s Send) {
 		default:
 		}
 	}
+}
+
+// Sessions is implemented by targets that can open a map as an independent
+// client would: through a data path of its own, with its own Atomix session
+// on every partition.
+type Sessions interface {
+	// OpenClient opens the named map over a new client of its own; closing
+	// the map releases that client.
+	OpenClient(ctx context.Context, name string) (Map, error)
 }

@@ -51,30 +51,36 @@ func (s *Store) protocolConfig() rsmapiv1.ProtocolConfig {
 	return cfg
 }
 
-// reconfigureLoop reconfigures the data path on every leadership change.
+// reconfigureLoop reconfigures every data path, the store's own and every
+// open client's, on every leadership change.
 func (s *Store) reconfigureLoop() {
 	defer s.wg.Done()
 	for {
 		_, changed := s.tracker.snapshot()
-		ctx, cancel := context.WithTimeout(s.ctx, 5*time.Second)
-		s.mu.Lock()
-		data := s.data
-		s.mu.Unlock()
-		var applied bool
-		var err error
-		if data != nil {
-			applied, err = data.configure(ctx, s.protocolConfig())
-		}
-		cancel()
-		if err != nil && s.ctx.Err() == nil {
-			s.log.Warn("reconfiguring the data path", zap.Error(err))
-		} else if applied {
-			s.log.Debug("data path reconfigured")
-		}
+		s.reconfigureAll()
 		select {
 		case <-s.ctx.Done():
 			return
 		case <-changed:
+		}
+	}
+}
+
+// reconfigureAll points every registered data path at the current leaders.
+func (s *Store) reconfigureAll() {
+	paths := s.dataPaths()
+	if len(paths) == 0 {
+		return
+	}
+	config := s.protocolConfig()
+	for _, p := range paths {
+		ctx, cancel := context.WithTimeout(s.ctx, 5*time.Second)
+		applied, err := p.data.configure(ctx, config)
+		cancel()
+		if err != nil && s.ctx.Err() == nil {
+			s.log.Warn("reconfiguring the data path", zap.String("data_path", p.name), zap.Error(err))
+		} else if applied {
+			s.log.Debug("data path reconfigured", zap.String("data_path", p.name))
 		}
 	}
 }

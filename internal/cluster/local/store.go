@@ -37,7 +37,8 @@ type Store struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 
-	// mu guards procs, nodes, began, back, data and client; killMu
+	// mu guards procs, nodes, began, back, data, client and the client
+	// registry (clients, nextClient, clientsClosed); killMu
 	// serialises kills and wipes; a wipe holds restartMu for writing, a
 	// restart for reading, and wipes counts the wipes, so that a restart
 	// scheduled before a wipe never starts a node beside the wipe's.
@@ -57,6 +58,11 @@ type Store struct {
 	sends  *sendHub
 	data   *dataPath
 	client *sdkclient.Client
+	// clients are the data paths opened by OpenClient (clients.go);
+	// clientsClosed is set once Close has released them.
+	clients       map[*clientPath]struct{}
+	nextClient    int
+	clientsClosed bool
 
 	closeOnce sync.Once
 	closeErr  error
@@ -354,15 +360,16 @@ func (s *Store) PIDs() []int {
 	return pids
 }
 
-// Close stops the data path, kills and reaps every node, waits for every
-// goroutine, and removes the data dir unless KeepData.
+// Close closes every client opened by OpenClient, stops the data path,
+// kills and reaps every node, waits for every goroutine, and removes the
+// data dir unless KeepData.
 func (s *Store) Close() error {
 	s.closeOnce.Do(func() { s.closeErr = s.close() })
 	return s.closeErr
 }
 
 func (s *Store) close() error {
-	errs := []error{s.disconnectDataPath()}
+	errs := []error{s.releaseClients(true), s.disconnectDataPath()}
 	s.cancel()
 	s.mu.Lock()
 	procs := append([]*process(nil), s.procs...)

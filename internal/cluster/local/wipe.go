@@ -15,12 +15,14 @@ import (
 
 var _ cluster.Wiper = (*Store)(nil)
 
-// WipeAll is the positive control: it detaches the data path (so that no
-// session of the old store reaches the new one, where the protocol client
-// would take "session not found" as data loss and exit the process), kills
-// every node, deletes every node's data, restarts all nodes empty,
-// bootstraps them and reconnects the data path on a fresh port. An error
-// after the kill leaves the store down: maps cannot be opened again.
+// WipeAll is the positive control: it detaches the data path and every
+// client opened by OpenClient (so that no session of the old store reaches
+// the new one, where the protocol client would take "session not found" as
+// data loss and exit the process), kills every node, deletes every node's
+// data, restarts all nodes empty, bootstraps them and reconnects the data
+// path on a fresh port. Maps opened before the wipe, by Map or OpenClient,
+// are unusable afterwards: open new ones.
+// An error after the kill leaves the store down: maps cannot be opened again.
 func (s *Store) WipeAll(ctx context.Context, partition int) (cluster.Kill, error) {
 	if err := s.checkPartition(partition); err != nil {
 		return cluster.Kill{}, err
@@ -34,6 +36,9 @@ func (s *Store) WipeAll(ctx context.Context, partition int) (cluster.Kill, error
 	s.mu.Unlock()
 	l, _ := s.tracker.get(partition)
 	k := cluster.Kill{Partition: partition, Victim: s.member(l.Leader), Term: l.Term, Led: map[int]uint64{}}
+	if err := s.releaseClients(false); err != nil {
+		s.log.Warn("detaching the clients before the wipe", zap.Error(err))
+	}
 	if err := s.disconnectDataPath(); err != nil {
 		s.log.Warn("detaching the data path before the wipe", zap.Error(err))
 	}

@@ -2,13 +2,16 @@
 // with leaders and terms, kills that trigger an election and a restart after
 // configurable delays, and a map whose faults (a dropped acknowledged write,
 // a write applied or not behind an error, a foreign value, reads that never
-// answer) produce every outcome class on demand.
+// answer, stale reads) produce every outcome class on demand. Values carry
+// versions as Atomix's do (a store-wide index that rises on every write), and
+// Update honours _map.IfVersion.
 package faketarget
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 	"sync"
 	"time"
 
@@ -55,7 +58,16 @@ const (
 	HangReads
 	// MoveLeaderOnAck moves the partition's leadership to another member when the write is acknowledged.
 	MoveLeaderOnAck
+	// StaleReads makes every read of the key return the value (and version)
+	// the key had before its latest write, or absent after its first write.
+	StaleReads
 )
+
+// entry is a stored value and its version.
+type entry struct {
+	value   string
+	version uint64
+}
 
 type member struct {
 	id          uint64
@@ -78,8 +90,13 @@ type Target struct {
 	members []*member
 	parts   []*partition
 	changed chan struct{}
-	data    map[string]string
+	data    map[string]entry
+	// prev holds every key's value before its latest write (StaleReads).
+	prev map[string]entry
+	// index is the version of the latest write, store-wide (as a Raft index).
+	index   uint64
 	faults  map[string]Fault
+	clients int
 	kills   []cluster.Kill
 	// unconfirmed holds the 1-based numbers of kills that are sent but not confirmed.
 	unconfirmed map[int]bool
@@ -93,11 +110,12 @@ var (
 	_ cluster.Target       = (*Target)(nil)
 	_ cluster.Wiper        = (*Target)(nil)
 	_ cluster.SendObserver = (*Target)(nil)
+	_ cluster.Sessions     = (*Target)(nil)
 )
 
 // New starts a fake store whose partition p is led by member ((p-1) % replicas)+1 in term 1.
 func New(cfg Config) *Target {
-	t := &Target{cfg: cfg, changed: make(chan struct{}), data: map[string]string{}, faults: map[string]Fault{}, nextPID: 1000}
+	t := &Target{cfg: cfg, changed: make(chan struct{}), data: map[string]entry{}, prev: map[string]entry{}, faults: map[string]Fault{}, nextPID: 1000}
 	for i := 1; i <= cfg.Replicas; i++ {
 		t.nextPID++
 		t.members = append(t.members, &member{id: uint64(i), up: true, pid: t.nextPID, incarnation: 1})
@@ -143,14 +161,29 @@ func (t *Target) Forget(key string) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	delete(t.data, key)
+	delete(t.prev, key)
 }
 
 // Value returns the stored value of key.
 func (t *Target) Value(key string) (string, bool) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	v, ok := t.data[key]
-	return v, ok
+	e, ok := t.data[key]
+	return e.value, ok
+}
+
+// Version returns the stored version of key (0: absent).
+func (t *Target) Version(key string) uint64 {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.data[key].version
+}
+
+// OpenClients is the number of maps opened by OpenClient and not yet closed.
+func (t *Target) OpenClients() int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.clients
 }
 
 func (t *Target) notifyLocked() {
@@ -364,7 +397,7 @@ func (t *Target) WipeAll(ctx context.Context, p int) (cluster.Kill, error) {
 	t.mu.Lock()
 	part := t.parts[p-1]
 	k := cluster.Kill{Partition: p, Victim: t.memberLocked(part.leader), Term: part.term, SentAt: time.Now(), Led: map[int]uint64{}}
-	t.data = map[string]string{}
+	t.data, t.prev = map[string]entry{}, map[string]entry{}
 	now := time.Now()
 	for _, m := range t.members {
 		m.incarnation++
@@ -452,6 +485,18 @@ func (t *Target) Map(ctx context.Context, name string) (cluster.Map, error) {
 	return &fakeMap{t: t, name: name}, ctx.Err()
 }
 
+// OpenClient implements cluster.Sessions: another map over the same store,
+// counted by OpenClients until it is closed.
+func (t *Target) OpenClient(ctx context.Context, name string) (cluster.Map, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.clients++
+	return &fakeMap{t: t, name: name, own: true}, nil
+}
+
 // Close implements cluster.Target; it stops every pending election and restart.
 func (t *Target) Close() error {
 	t.mu.Lock()
@@ -466,9 +511,21 @@ func (t *Target) Close() error {
 type fakeMap struct {
 	t    *Target
 	name string
+	// own: opened by OpenClient.
+	own    bool
+	closed sync.Once
 }
 
-func (m *fakeMap) Close(context.Context) error { return nil }
+func (m *fakeMap) Close(context.Context) error {
+	if m.own {
+		m.closed.Do(func() {
+			m.t.mu.Lock()
+			m.t.clients--
+			m.t.mu.Unlock()
+		})
+	}
+	return nil
+}
 
 // await blocks for the operation latency and until key's partition has a leader.
 func (m *fakeMap) await(ctx context.Context, key string) error {
@@ -496,6 +553,10 @@ func (m *fakeMap) await(ctx context.Context, key string) error {
 	}
 }
 
+func versioned(key string, e entry) *_map.Entry[string, string] {
+	return &_map.Entry[string, string]{Key: key, Versioned: primitive.Versioned[string]{Value: e.value, Version: primitive.Version(e.version)}}
+}
+
 func (m *fakeMap) Put(ctx context.Context, key string, value string, _ ..._map.PutOption) (*_map.Entry[string, string], error) {
 	m.t.mu.Lock()
 	m.t.publishSendLocked(keyspace.AtomixIndex(key, m.t.cfg.Partitions) + 1)
@@ -505,25 +566,77 @@ func (m *fakeMap) Put(ctx context.Context, key string, value string, _ ..._map.P
 	}
 	m.t.mu.Lock()
 	defer m.t.mu.Unlock()
-	entry := &_map.Entry[string, string]{Key: key, Versioned: primitive.Versioned[string]{Value: value}}
+	if old, ok := m.t.data[key]; ok && old.value == value && m.t.faults[key] == 0 {
+		// Atomix answers a put of the current value with the current version.
+		return versioned(key, old), nil
+	}
+	return m.writeLocked(key, value)
+}
+
+// Update implements Atomix's update: NotFound when key is absent, Conflict
+// when an _map.IfVersion other than 0 differs from the key's version.
+func (m *fakeMap) Update(ctx context.Context, key string, value string, opts ..._map.UpdateOption) (*_map.Entry[string, string], error) {
+	m.t.mu.Lock()
+	m.t.publishSendLocked(keyspace.AtomixIndex(key, m.t.cfg.Partitions) + 1)
+	m.t.mu.Unlock()
+	if err := m.await(ctx, key); err != nil {
+		return nil, err
+	}
+	m.t.mu.Lock()
+	defer m.t.mu.Unlock()
+	old, ok := m.t.data[key]
+	if !ok {
+		return nil, atomixerrors.NewNotFound("key '%s' not found", key)
+	}
+	if want := ifVersion(opts); want != 0 && want != old.version {
+		return nil, atomixerrors.NewConflict("entry index %d does not match update index %d", old.version, want)
+	}
+	return m.writeLocked(key, value)
+}
+
+// ifVersion is the version required by an _map.IfVersion option (0: none).
+// The option keeps it unexported; reflection reads it.
+func ifVersion(opts []_map.UpdateOption) uint64 {
+	var v uint64
+	for _, o := range opts {
+		if vo, ok := o.(_map.VersionOption); ok {
+			v = reflect.ValueOf(vo).FieldByName("version").Uint()
+		}
+	}
+	return v
+}
+
+// writeLocked stores value as key's next version, as key's fault allows.
+func (m *fakeMap) writeLocked(key, value string) (*_map.Entry[string, string], error) {
+	m.t.index++
+	e := entry{value: value, version: m.t.index}
 	switch m.t.faults[key] {
 	case DropWrite:
-		return entry, nil
+		return versioned(key, e), nil
 	case FailWriteApplied:
-		m.t.data[key] = value
+		m.t.storeLocked(key, e)
 		return nil, atomixerrors.NewUnavailable("injected failure after apply")
 	case FailWriteAbsent:
 		return nil, atomixerrors.NewUnavailable("injected failure")
 	case ForeignValue:
-		m.t.data[key] = "foreign"
-		return entry, nil
+		m.t.storeLocked(key, entry{value: "foreign", version: e.version})
+		return versioned(key, e), nil
 	case MoveLeaderOnAck:
-		m.t.data[key] = value
+		m.t.storeLocked(key, e)
 		m.t.moveLeaderLocked(keyspace.AtomixIndex(key, m.t.cfg.Partitions) + 1)
-		return entry, nil
+		return versioned(key, e), nil
 	}
-	m.t.data[key] = value
-	return entry, nil
+	m.t.storeLocked(key, e)
+	return versioned(key, e), nil
+}
+
+func (t *Target) storeLocked(key string, e entry) {
+	if old, ok := t.data[key]; ok {
+		t.prev[key] = old
+	} else {
+		delete(t.prev, key)
+	}
+	t.data[key] = e
 }
 
 func (m *fakeMap) Get(ctx context.Context, key string, _ ..._map.GetOption) (*_map.Entry[string, string], error) {
@@ -539,9 +652,12 @@ func (m *fakeMap) Get(ctx context.Context, key string, _ ..._map.GetOption) (*_m
 	}
 	m.t.mu.Lock()
 	defer m.t.mu.Unlock()
-	v, ok := m.t.data[key]
+	e, ok := m.t.data[key]
+	if m.t.faults[key] == StaleReads {
+		e, ok = m.t.prev[key]
+	}
 	if !ok {
 		return nil, atomixerrors.NewNotFound("key %s not found", key)
 	}
-	return &_map.Entry[string, string]{Key: key, Versioned: primitive.Versioned[string]{Value: v}}, nil
+	return versioned(key, e), nil
 }

@@ -6,6 +6,9 @@ import (
 	"testing"
 	"time"
 
+	atomixerrors "github.com/atomix/atomix/api/errors"
+	"github.com/atomix/go-sdk/pkg/primitive"
+	_map "github.com/atomix/go-sdk/pkg/primitive/map"
 	"go.uber.org/goleak"
 
 	"github.com/atomix-failover/atomix-failover/internal/cluster"
@@ -88,5 +91,99 @@ func TestFaults(t *testing.T) {
 			t.Errorf("fault %d: put error %v, stored %q %v", tt.fault, err, v, ok)
 		}
 		_ = tgt.Close()
+	}
+}
+
+func TestVersionsAndUpdate(t *testing.T) {
+	ctx := context.Background()
+	tgt := New(DefaultConfig())
+	defer func() { _ = tgt.Close() }()
+	m, _ := tgt.Map(ctx, "m")
+	if _, err := m.Update(ctx, "k", "v0"); !atomixerrors.IsNotFound(err) {
+		t.Fatalf("update of an absent key: %v, want NotFound", err)
+	}
+	e1, err := m.Put(ctx, "k", "v1")
+	if err != nil || e1.Version == 0 {
+		t.Fatalf("put: %+v, %v", e1, err)
+	}
+	e2, err := m.Put(ctx, "other", "x")
+	if err != nil || e2.Version <= e1.Version {
+		t.Fatalf("second put: %+v, %v; want a version above %d", e2, err, e1.Version)
+	}
+	tests := []struct {
+		name    string
+		opts    []_map.UpdateOption
+		want    func(error) bool
+		applied bool
+	}{
+		{"stale version", []_map.UpdateOption{_map.IfVersion(e1.Version + 100)}, atomixerrors.IsConflict, false},
+		{"current version", []_map.UpdateOption{_map.IfVersion(primitive.Version(tgt.Version("k")))}, nil, true},
+		{"no precondition", nil, nil, true},
+	}
+	for _, tt := range tests {
+		before := tgt.Version("k")
+		e, err := m.Update(ctx, "k", tt.name, tt.opts...)
+		switch {
+		case tt.want != nil && !tt.want(err):
+			t.Errorf("%s: error %v", tt.name, err)
+		case tt.applied && (err != nil || uint64(e.Version) <= before || tgt.Version("k") != uint64(e.Version)):
+			t.Errorf("%s: %+v, %v; version before %d", tt.name, e, err, before)
+		}
+		if v, _ := tgt.Value("k"); (v == tt.name) != tt.applied {
+			t.Errorf("%s: stored %q", tt.name, v)
+		}
+	}
+	g, err := m.Get(ctx, "k")
+	if err != nil || uint64(g.Version) != tgt.Version("k") {
+		t.Fatalf("get: %+v, %v; stored version %d", g, err, tgt.Version("k"))
+	}
+}
+
+func TestStaleReads(t *testing.T) {
+	ctx := context.Background()
+	tgt := New(DefaultConfig())
+	defer func() { _ = tgt.Close() }()
+	m, _ := tgt.Map(ctx, "m")
+	tgt.SetFault("k", StaleReads)
+	e1, _ := m.Put(ctx, "k", "v1")
+	if _, err := m.Get(ctx, "k"); !atomixerrors.IsNotFound(err) {
+		t.Fatalf("stale read after the first write: %v, want NotFound", err)
+	}
+	if _, err := m.Put(ctx, "k", "v2"); err != nil {
+		t.Fatal(err)
+	}
+	g, err := m.Get(ctx, "k")
+	if err != nil || g.Value != "v1" || g.Version != e1.Version {
+		t.Fatalf("stale read: %+v, %v; want v1 at %d", g, err, e1.Version)
+	}
+	if v, _ := tgt.Value("k"); v != "v2" {
+		t.Fatalf("stored %q, want v2", v)
+	}
+}
+
+func TestOpenClient(t *testing.T) {
+	ctx := context.Background()
+	tgt := New(DefaultConfig())
+	defer func() { _ = tgt.Close() }()
+	var s cluster.Sessions = tgt
+	a, err := s.OpenClient(ctx, "m")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := s.OpenClient(ctx, "m")
+	if n := tgt.OpenClients(); n != 2 {
+		t.Fatalf("%d open clients, want 2", n)
+	}
+	if _, err := a.Put(ctx, "k", "v"); err != nil {
+		t.Fatal(err)
+	}
+	if g, err := b.Get(ctx, "k"); err != nil || g.Value != "v" {
+		t.Fatalf("other client read %+v, %v", g, err)
+	}
+	_ = a.Close(ctx)
+	_ = a.Close(ctx)
+	_ = b.Close(ctx)
+	if n := tgt.OpenClients(); n != 0 {
+		t.Fatalf("%d open clients after closing both, want 0", n)
 	}
 }

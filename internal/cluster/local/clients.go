@@ -1,0 +1,206 @@
+package local
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	sdkclient "github.com/atomix/go-sdk/pkg/client"
+	"github.com/atomix/go-sdk/pkg/types"
+	"go.uber.org/zap"
+
+	"github.com/atomix-failover/atomix-failover/internal/cluster"
+)
+
+var _ cluster.Sessions = (*Store)(nil)
+
+// errStoreClosed is returned by OpenClient once Close has begun.
+var errStoreClosed = errors.New("the store is closed")
+
+// clientPath is one client's own data path (runtime, sidecar and rsm
+// protocol client, hence its own session on every partition) and the go-sdk
+// client that talks to its sidecar.
+type clientPath struct {
+	name   string
+	data   *dataPath
+	client *sdkclient.Client
+
+	once sync.Once
+	err  error
+}
+
+// close closes the go-sdk client, stops the sidecar and closes the protocol
+// client's connections to the nodes, once. Like dataPath.close, it leaves
+// the rsm sessions open: the nodes expire them.
+func (c *clientPath) close() error {
+	c.once.Do(func() {
+		var errs []error
+		if err := c.client.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("%s: closing go-sdk client: %w", c.name, err))
+		}
+		if err := c.data.close(); err != nil {
+			errs = append(errs, fmt.Errorf("%s: stopping the sidecar: %w", c.name, err))
+		}
+		c.err = errors.Join(errs...)
+	})
+	return c.err
+}
+
+// namedPath is a data path with a name for logs.
+type namedPath struct {
+	name string
+	data *dataPath
+}
+
+// dataPaths returns the store's data path (when up) and every open client's.
+func (s *Store) dataPaths() []namedPath {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	paths := make([]namedPath, 0, len(s.clients)+1)
+	if s.data != nil {
+		paths = append(paths, namedPath{name: "store", data: s.data})
+	}
+	for c := range s.clients {
+		paths = append(paths, namedPath{name: c.name, data: c.data})
+	}
+	return paths
+}
+
+// OpenClient opens the named map over a client of its own, as an
+// independent application process would: a new in-process runtime and
+// sidecar on a free port, whose rsm protocol client opens its own session on
+// every partition. Every leadership change reconfigures it like the store's
+// own data path, and its write requests are seen by ObserveWrites. Closing
+// the map closes that client. OpenClient fails after Close and while a
+// failed wipe has left the data path down; WipeAll closes every client, so
+// maps opened before a wipe are unusable afterwards: open new ones.
+func (s *Store) OpenClient(ctx context.Context, name string) (cluster.Map, error) {
+	// A wipe waits until this client is registered, then detaches it before
+	// killing the nodes: its sessions never reach the wiped store.
+	s.restartMu.RLock()
+	defer s.restartMu.RUnlock()
+	if err := s.clientsOpen(); err != nil {
+		return nil, fmt.Errorf("opening a client for map %q: %w", name, err)
+	}
+	c, err := s.startClient(ctx, name)
+	if err != nil {
+		return nil, fmt.Errorf("opening a client for map %q: %w", name, err)
+	}
+	m, err := sdkclient.Map[string, string](c.client)(name).Codec(types.Scalar[string]()).Get(ctx)
+	if err != nil {
+		s.unregisterClient(c)
+		return nil, errors.Join(fmt.Errorf("opening map %q on %s: %w", name, c.name, err), c.close())
+	}
+	s.log.Debug("client opened", zap.String("client", c.name), zap.Int("sidecar_port", c.data.port))
+	return &clientMap{Map: m, store: s, client: c}, nil
+}
+
+// clientsOpen says why no client may be opened now, if so.
+func (s *Store) clientsOpen() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch {
+	case s.clientsClosed || s.ctx.Err() != nil:
+		return errStoreClosed
+	case s.data == nil:
+		return errors.New("the data path is down (a wipe did not finish)")
+	}
+	return nil
+}
+
+// startClient starts a data path on a free port, registers it and points it
+// at the current leaders.
+func (s *Store) startClient(ctx context.Context, name string) (*clientPath, error) {
+	ports, err := pickPorts(0, []string{"client sidecar port"})
+	if err != nil {
+		return nil, err
+	}
+	data, err := startDataPath(ctx, ports[0], s.protocolConfig(), s.sends)
+	if err != nil {
+		return nil, err
+	}
+	c := &clientPath{name: fmt.Sprintf("client (map %s)", name), data: data,
+		client: sdkclient.NewClient(sdkclient.WithHost("127.0.0.1"), sdkclient.WithPort(data.port))}
+	if err := s.registerClient(c, name); err != nil {
+		return nil, errors.Join(err, c.close())
+	}
+	// The leaders may have changed since the config above, before the
+	// reconfigure loop could see this client.
+	cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if _, err := data.configure(cctx, s.protocolConfig()); err != nil {
+		s.unregisterClient(c)
+		return nil, errors.Join(err, c.close())
+	}
+	return c, nil
+}
+
+// registerClient names c and adds it to the data paths the reconfigure loop
+// keeps current, unless Close has begun.
+func (s *Store) registerClient(c *clientPath, name string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.clientsClosed || s.ctx.Err() != nil {
+		return errStoreClosed
+	}
+	if s.clients == nil {
+		s.clients = map[*clientPath]struct{}{}
+	}
+	s.nextClient++
+	c.name = fmt.Sprintf("client-%d (map %s)", s.nextClient, name)
+	s.clients[c] = struct{}{}
+	return nil
+}
+
+// unregisterClient removes c from the registry and reports whether it was
+// there (false once WipeAll or Close has released it).
+func (s *Store) unregisterClient(c *clientPath) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	_, ok := s.clients[c]
+	delete(s.clients, c)
+	return ok
+}
+
+// releaseClients closes every open client and empties the registry; final
+// (Close) also keeps any client from registering afterwards.
+func (s *Store) releaseClients(final bool) error {
+	s.mu.Lock()
+	clients := s.clients
+	s.clients = nil
+	if final {
+		s.clientsClosed = true
+	}
+	s.mu.Unlock()
+	errs := make([]error, 0, len(clients))
+	for c := range clients {
+		errs = append(errs, c.close())
+	}
+	if len(clients) > 0 {
+		s.log.Debug("clients released", zap.Int("clients", len(clients)), zap.Bool("store_closing", final))
+	}
+	return errors.Join(errs...)
+}
+
+// clientMap is a map opened by OpenClient: closing it closes its client.
+type clientMap struct {
+	cluster.Map
+	store  *Store
+	client *clientPath
+}
+
+// Close closes the map and its client; after a wipe or the store's Close,
+// which already closed the client, it returns that close's error.
+func (m *clientMap) Close(ctx context.Context) error {
+	if !m.store.unregisterClient(m.client) {
+		return m.client.close()
+	}
+	var errs []error
+	if err := m.Map.Close(ctx); err != nil {
+		errs = append(errs, fmt.Errorf("%s: closing the map: %w", m.client.name, err))
+	}
+	errs = append(errs, m.client.close())
+	return errors.Join(errs...)
+}
