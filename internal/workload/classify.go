@@ -10,15 +10,13 @@ import (
 )
 
 // Status classifies an operation's error for the history log: nil is ok;
-// a definite refusal by the store (NotFound, Conflict, AlreadyExists,
-// Invalid, Forbidden, Unauthorized, NotSupported), after which the
-// operation certainly did not take effect, is fail; anything else
-// (deadline, cancellation, Unavailable, Timeout, Internal, an untyped
-// error, …) is unknown, since the operation may have been applied.
-//
-// It mirrors experiment.WriteStatus, except that an Atomix error type it
-// does not know is unknown rather than a definite failure: a wrong "fail"
-// would drop an applied write from the linearizability check.
+// a refusal by the map state machine itself (NotFound, Conflict,
+// AlreadyExists), after which the operation certainly did not take effect,
+// is fail; anything else (deadline, cancellation, Unavailable, Timeout,
+// Internal, Forbidden, Invalid, an untyped error, …) is unknown, since the
+// operation may have been applied: a wrong "fail" would drop an applied
+// write from the linearizability check and turn a read of it into a false
+// violation.
 func Status(err error) string {
 	if err == nil {
 		return history.StatusOK
@@ -31,9 +29,11 @@ func Status(err error) string {
 		return history.StatusUnknown
 	}
 	switch typed.Type {
-	case atomixerrors.NotFound, atomixerrors.Conflict, atomixerrors.AlreadyExists,
-		atomixerrors.Invalid, atomixerrors.Forbidden, atomixerrors.Unauthorized,
-		atomixerrors.NotSupported:
+	case atomixerrors.NotFound, atomixerrors.Conflict, atomixerrors.AlreadyExists:
+		// The map state machine's own refusals: provably not applied. rsm
+		// answers a retried proposal on an expired session with Forbidden
+		// ("session not found") although the first try may have been
+		// applied, so Forbidden, Invalid and the rest are unknown.
 		return history.StatusFail
 	default:
 		return history.StatusUnknown

@@ -19,7 +19,7 @@ type client struct {
 	name string
 	m    cluster.Map
 	rng  *rand.Rand
-	// writes numbers the client's writes: its values are "<name>-<n>".
+	// writes numbers the client's writes: its values are "<name>-<instance>-<n>".
 	writes int
 	// writeOnce numbers its write-once keys.
 	writeOnce int
@@ -57,7 +57,7 @@ func (c *client) step(ctx context.Context) bool {
 	switch {
 	case r < mix.WriteOnce:
 		c.writeOnce++
-		return c.put(ctx, writeOnceKey(c.w.cfg.KeyPrefix, c.name, c.writeOnce))
+		return c.put(ctx, writeOnceKey(c.w.cfg.KeyPrefix, c.name+"-"+c.w.instance, c.writeOnce))
 	case r < mix.WriteOnce+mix.Put:
 		return c.put(ctx, c.hotKey())
 	case r < mix.WriteOnce+mix.Put+mix.CAS:
@@ -71,7 +71,7 @@ func (c *client) hotKey() string { return c.w.hotKeys[c.rng.IntN(len(c.w.hotKeys
 
 func (c *client) nextValue() string {
 	c.writes++
-	return fmt.Sprintf("%s-%d", c.name, c.writes)
+	return fmt.Sprintf("%s-%s-%d", c.name, c.w.instance, c.writes)
 }
 
 func (c *client) noteWrite(key string) {

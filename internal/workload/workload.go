@@ -8,6 +8,8 @@ package workload
 
 import (
 	"context"
+	crand "crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"sync"
@@ -46,6 +48,11 @@ type Workload struct {
 	limiter  *rate.Limiter
 	hotKeys  []string
 	sessions bool
+	// instance tells this Workload's values and write-once keys from those
+	// of another one in the same run (e.g. after a wipe): Atomix answers a
+	// put of the value a key already holds with the old version, which would
+	// read as a violation, and a read must name exactly one write.
+	instance string
 
 	trial   atomic.Int64
 	ok      atomic.Int64
@@ -76,6 +83,7 @@ func Start(ctx context.Context, cfg Config, target cluster.Target, hist *history
 		limiter:  rate.NewLimiter(rate.Limit(cfg.Rate), cfg.Burst),
 		hotKeys:  HotKeys(cfg.KeyPrefix, cfg.Partitions, cfg.HotKeysPerPartition),
 		sessions: sessions,
+		instance: newInstance(),
 	}
 	if err := w.openClients(ctx); err != nil {
 		return nil, errors.Join(err, w.closeMaps())
@@ -190,4 +198,11 @@ func (w *Workload) firstErr() error {
 	w.errMu.Lock()
 	defer w.errMu.Unlock()
 	return w.err
+}
+
+// newInstance returns 4 random bytes in hex.
+func newInstance() string {
+	b := make([]byte, 4)
+	_, _ = crand.Read(b)
+	return hex.EncodeToString(b)
 }

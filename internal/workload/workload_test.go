@@ -299,7 +299,10 @@ func TestStatus(t *testing.T) {
 		{nil, history.StatusOK},
 		{atomixerrors.NewNotFound("absent"), history.StatusFail},
 		{atomixerrors.NewConflict("version"), history.StatusFail},
-		{atomixerrors.NewInvalid("bad"), history.StatusFail},
+		{atomixerrors.NewAlreadyExists("exists"), history.StatusFail},
+		// rsm's answer to a retried proposal on an expired session: the first try may have been applied.
+		{atomixerrors.NewForbidden("session not found"), history.StatusUnknown},
+		{atomixerrors.NewInvalid("bad"), history.StatusUnknown},
 		{atomixerrors.NewUnavailable("down"), history.StatusUnknown},
 		{atomixerrors.NewTimeout("slow"), history.StatusUnknown},
 		{atomixerrors.NewInternal("oops"), history.StatusUnknown},
