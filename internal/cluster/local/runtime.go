@@ -33,8 +33,10 @@ type dataPath struct {
 	sidecar *sidecar.Service
 	driver  *rsmDriver
 	port    int
+	// mu guards applied and closed; a closed data path is not reconfigured.
 	mu      sync.Mutex
 	applied string
+	closed  bool
 }
 
 func startDataPath(ctx context.Context, port int, config rsmapiv1.ProtocolConfig, sends *sendHub) (*dataPath, error) {
@@ -95,7 +97,7 @@ func (dp *dataPath) configure(ctx context.Context, config rsmapiv1.ProtocolConfi
 	}
 	dp.mu.Lock()
 	defer dp.mu.Unlock()
-	if raw == dp.applied {
+	if dp.closed || raw == dp.applied {
 		return false, nil
 	}
 	if err := dp.runtime.Configure(ctx, storeID, &types.Any{Value: []byte(raw)}); err != nil {
@@ -111,6 +113,9 @@ func (dp *dataPath) configure(ctx context.Context, config rsmapiv1.ProtocolConfi
 // `break` inside `select`), while an open one leaves it blocked; the nodes
 // are killed right after, so their sessions die with them.
 func (dp *dataPath) close() error {
+	dp.mu.Lock()
+	dp.closed = true
+	dp.mu.Unlock()
 	err := dp.sidecar.Stop()
 	dp.driver.conns.closeAll()
 	return err
