@@ -186,7 +186,7 @@ func (t *trial) awaitRequestSent(ctx context.Context) {
 	for {
 		select {
 		case s := <-t.sends:
-			if t.before.Leader.Address == "" || s.To == t.before.Leader.Address {
+			if t.toLeader(s) {
 				t.c.requestSent = s.At
 				return
 			}
@@ -200,13 +200,19 @@ func (t *trial) awaitRequestSent(ctx context.Context) {
 	}
 }
 
+// toLeader reports whether s went to the leader seen before the write (to
+// any member when none was known).
+func (t *trial) toLeader(s cluster.Send) bool {
+	return t.before.Leader.Address == "" || s.To == t.before.Leader.Address
+}
+
 // drainSends takes a send already delivered when the write returned (both
 // were ready; select picks either).
 func (t *trial) drainSends() {
 	for {
 		select {
 		case s := <-t.sends:
-			if t.before.Leader.Address == "" || s.To == t.before.Leader.Address {
+			if t.toLeader(s) {
 				t.c.requestSent = s.At
 				return
 			}

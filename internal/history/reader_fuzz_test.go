@@ -65,7 +65,7 @@ func fuzzRead(t *testing.T, r *Reader, lines [][]byte, maxLine int) fuzzResult {
 	last := 0
 	for {
 		rec, err := r.Next()
-		if c := cap(r.buf); c > 4*maxLine {
+		if c := r.s.BufferCap(); c > 4*maxLine {
 			t.Fatalf("line buffer of %d bytes with a %d-byte line limit", c, maxLine)
 		}
 		if errors.Is(err, io.EOF) {

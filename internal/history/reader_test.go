@@ -378,7 +378,7 @@ func TestReaderMultiMegabyteLine(t *testing.T) {
 	if len(got.warnings) != 1 || got.warnings[0].Line != 2 || !strings.Contains(got.warnings[0].Msg, "longer than 16777216 bytes") {
 		t.Errorf("warnings %v, want one for line 2", got.warnings)
 	}
-	if c := cap(r.buf); c > 1<<20 {
+	if c := r.s.BufferCap(); c > 1<<20 {
 		t.Errorf("line buffer of %d bytes kept after the long lines", c)
 	}
 }

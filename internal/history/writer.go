@@ -7,8 +7,9 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
-	"syscall"
 	"time"
+
+	"github.com/atomix-failover/atomix-failover/internal/jsonl"
 )
 
 // BatchSize is how many buffered bytes make the Writer write a batch
@@ -286,67 +287,6 @@ func (w *Writer) flush(least int) error {
 // writeBatch writes batch under the file lock, preceded by a newline if the
 // file ends in a torn line, and fsyncs. An empty batch only terminates a
 // torn line.
-func (w *Writer) writeBatch(batch []byte) (err error) {
-	if err := w.flock(syscall.LOCK_EX); err != nil {
-		return fmt.Errorf("locking history log %s: %w", w.path, err)
-	}
-	defer func() {
-		if uerr := w.flock(syscall.LOCK_UN); uerr != nil {
-			err = errors.Join(err, fmt.Errorf("unlocking history log %s: %w", w.path, uerr))
-		}
-	}()
-	torn, err := w.endsTorn()
-	if err != nil {
-		return err
-	}
-	if torn {
-		if _, err := w.f.Write([]byte{'\n'}); err != nil {
-			return fmt.Errorf("terminating the torn last line of %s: %w", w.path, err)
-		}
-	}
-	if !torn && len(batch) == 0 {
-		return nil
-	}
-	// os.File.Write repeats short writes until all of batch is written or it fails.
-	if _, err := w.f.Write(batch); err != nil {
-		return fmt.Errorf("appending to history log %s: %w", w.path, err)
-	}
-	if err := w.cfg.sync(w.f); err != nil {
-		return fmt.Errorf("syncing history log %s: %w", w.path, err)
-	}
-	return nil
-}
-
-// endsTorn reports whether the file is not empty and does not end in a newline.
-func (w *Writer) endsTorn() (bool, error) {
-	st, err := w.f.Stat()
-	if err != nil {
-		return false, fmt.Errorf("checking history log %s: %w", w.path, err)
-	}
-	if st.Size() == 0 {
-		return false, nil
-	}
-	var last [1]byte
-	if _, err := w.f.ReadAt(last[:], st.Size()-1); err != nil {
-		return false, fmt.Errorf("reading end of history log %s: %w", w.path, err)
-	}
-	return last[0] != '\n', nil
-}
-
-func (w *Writer) flock(how int) error {
-	rc, err := w.f.SyscallConn()
-	if err != nil {
-		return err
-	}
-	var ferr error
-	if err := rc.Control(func(fd uintptr) {
-		for {
-			if ferr = syscall.Flock(int(fd), how); !errors.Is(ferr, syscall.EINTR) {
-				return
-			}
-		}
-	}); err != nil {
-		return err
-	}
-	return ferr
+func (w *Writer) writeBatch(batch []byte) error {
+	return jsonl.AppendLocked(w.f, batch, w.cfg.sync, "history log")
 }

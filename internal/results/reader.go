@@ -1,30 +1,24 @@
 package results
 
 import (
-	"bufio"
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+
+	"github.com/atomix-failover/atomix-failover/internal/jsonl"
 )
 
 // DefaultMaxLine is the longest line, in bytes without its newline, that a
 // Reader decodes; longer lines are skipped with a warning.
-const DefaultMaxLine = 16 << 20
+const DefaultMaxLine = jsonl.DefaultMaxLine
 
 // MaxKeptWarnings is how many warnings a Reader keeps verbatim; the rest are
 // only counted.
-const MaxKeptWarnings = 1000
+const MaxKeptWarnings = jsonl.MaxKeptWarnings
 
 // Warning is a problem with one line of a log that made the reader skip it.
-type Warning struct {
-	Line int
-	Msg  string
-}
-
-// String is the warning as "line N: message".
-func (w Warning) String() string { return fmt.Sprintf("line %d: %s", w.Line, w.Msg) }
+type Warning = jsonl.Warning
 
 // Record is one decoded line of a log: exactly one of Run, Trial, Summary and Lost is set.
 type Record struct {
@@ -41,117 +35,47 @@ type Record struct {
 // reported as warnings with their line numbers. Memory is bounded by the
 // maximum line length.
 type Reader struct {
-	br       *bufio.Reader
-	maxLine  int
-	line     int
-	buf      []byte
-	warnings []Warning
-	nwarn    int
-	done     bool
+	s *jsonl.Scanner
 }
 
 // NewReader returns a Reader of r with the DefaultMaxLine limit.
 func NewReader(r io.Reader) *Reader { return newReaderSize(r, 256<<10) }
 
 func newReaderSize(r io.Reader, size int) *Reader {
-	return &Reader{br: bufio.NewReaderSize(r, size), maxLine: DefaultMaxLine}
+	return &Reader{s: jsonl.NewScanner(r, size, "results log")}
 }
 
 // SetMaxLine changes the longest accepted line (n bytes, at least 1).
-func (r *Reader) SetMaxLine(n int) { r.maxLine = max(n, 1) }
+func (r *Reader) SetMaxLine(n int) { r.s.SetMaxLine(n) }
 
 // Lines is the number of lines read so far.
-func (r *Reader) Lines() int { return r.line }
+func (r *Reader) Lines() int { return r.s.Lines() }
 
 // Warnings returns the first MaxKeptWarnings warnings.
-func (r *Reader) Warnings() []Warning { return r.warnings }
+func (r *Reader) Warnings() []Warning { return r.s.Warnings() }
 
 // WarningCount is the number of warnings, kept or not.
-func (r *Reader) WarningCount() int { return r.nwarn }
-
-func (r *Reader) warn(line int, format string, args ...any) {
-	r.nwarn++
-	if len(r.warnings) < MaxKeptWarnings {
-		r.warnings = append(r.warnings, Warning{Line: line, Msg: fmt.Sprintf(format, args...)})
-	}
-}
+func (r *Reader) WarningCount() int { return r.s.WarningCount() }
 
 // Next returns the next usable record. It returns io.EOF at the end of the
 // input and any other error only when reading the input itself fails.
 func (r *Reader) Next() (Record, error) {
-	for !r.done {
-		line, complete, tooLong, err := r.readLine()
+	for {
+		line, n, complete, err := r.s.Next()
 		if err != nil {
 			return Record{}, err
-		}
-		if !complete {
-			r.done = true
-			if len(line) == 0 && !tooLong {
-				break // the file ends with a newline
-			}
-		}
-		r.line++
-		if tooLong {
-			r.warn(r.line, "line longer than %d bytes: skipped", r.maxLine)
-			continue
-		}
-		line = bytes.TrimSpace(line)
-		if len(line) == 0 {
-			continue
 		}
 		rec, err := decodeLine(line)
 		if err != nil {
 			if !complete {
-				r.warn(r.line, "torn last line (%d bytes, no newline at end of file): skipped", len(line))
+				r.s.Warn(n, "torn last line (%d bytes, no newline at end of file): skipped", len(line))
 			} else {
-				r.warn(r.line, "%v: skipped", err)
+				r.s.Warn(n, "%v: skipped", err)
 			}
 			continue
 		}
-		rec.Line = r.line
+		rec.Line = n
 		return rec, nil
-	}
-	return Record{}, io.EOF
-}
-
-// readLine returns the next line without its newline; complete is false
-// for a last line that has no newline (or for none at all at the end of the
-// input). A line over the limit is consumed but not kept: tooLong is set.
-// The returned slice is valid until the next call.
-func (r *Reader) readLine() (line []byte, complete, tooLong bool, err error) {
-	r.buf = r.buf[:0]
-	if cap(r.buf) > 1<<20 {
-		r.buf = nil // do not keep a multi-megabyte buffer after a long line
-	}
-	first := true
-	for {
-		chunk, err := r.br.ReadSlice('\n')
-		switch {
-		case err == nil:
-			chunk = chunk[:len(chunk)-1]
-			if tooLong || len(r.buf)+len(chunk) > r.maxLine {
-				return nil, true, true, nil
-			}
-			if first {
-				return chunk, true, false, nil // common case: no copy
-			}
-			r.buf = append(r.buf, chunk...)
-			return r.buf, true, false, nil
-		case errors.Is(err, bufio.ErrBufferFull), errors.Is(err, io.EOF):
-			if !tooLong && len(r.buf)+len(chunk) > r.maxLine {
-				tooLong = true
-				r.buf = r.buf[:0]
-			}
-			if !tooLong {
-				r.buf = append(r.buf, chunk...)
-			}
-			if errors.Is(err, io.EOF) {
-				return r.buf, false, tooLong, nil
-			}
-			first = false
-		default:
-			return nil, false, false, fmt.Errorf("reading results log line %d: %w", r.line+1, err)
-		}
 	}
 }
 

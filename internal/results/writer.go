@@ -2,12 +2,12 @@ package results
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"sync"
-	"syscall"
+
+	"github.com/atomix-failover/atomix-failover/internal/jsonl"
 )
 
 // Writer appends records to a results log, one line per record, each written
@@ -62,67 +62,8 @@ func (w *Writer) Append(rec any) error {
 
 // appendLocked writes line under the file lock, preceded by a newline if the
 // file ends in a torn line, and fsyncs. An empty line only terminates a torn line.
-func (w *Writer) appendLocked(line []byte) (err error) {
-	if err := w.flock(syscall.LOCK_EX); err != nil {
-		return fmt.Errorf("locking results log %s: %w", w.path, err)
-	}
-	defer func() {
-		if uerr := w.flock(syscall.LOCK_UN); uerr != nil {
-			err = errors.Join(err, fmt.Errorf("unlocking results log %s: %w", w.path, uerr))
-		}
-	}()
-	torn, err := w.endsTorn()
-	if err != nil {
-		return err
-	}
-	if torn {
-		line = append([]byte{'\n'}, line...)
-	}
-	if len(line) == 0 {
-		return nil
-	}
-	// os.File.Write repeats short writes until all of line is written or it fails.
-	if _, err := w.f.Write(line); err != nil {
-		return fmt.Errorf("appending to %s: %w", w.path, err)
-	}
-	if err := w.f.Sync(); err != nil {
-		return fmt.Errorf("syncing %s: %w", w.path, err)
-	}
-	return nil
-}
-
-// endsTorn reports whether the file is not empty and does not end in a newline.
-func (w *Writer) endsTorn() (bool, error) {
-	st, err := w.f.Stat()
-	if err != nil {
-		return false, fmt.Errorf("checking results log %s: %w", w.path, err)
-	}
-	if st.Size() == 0 {
-		return false, nil
-	}
-	var last [1]byte
-	if _, err := w.f.ReadAt(last[:], st.Size()-1); err != nil {
-		return false, fmt.Errorf("reading end of results log %s: %w", w.path, err)
-	}
-	return last[0] != '\n', nil
-}
-
-func (w *Writer) flock(how int) error {
-	rc, err := w.f.SyscallConn()
-	if err != nil {
-		return err
-	}
-	var ferr error
-	if err := rc.Control(func(fd uintptr) {
-		for {
-			if ferr = syscall.Flock(int(fd), how); !errors.Is(ferr, syscall.EINTR) {
-				return
-			}
-		}
-	}); err != nil {
-		return err
-	}
-	return ferr
+func (w *Writer) appendLocked(line []byte) error {
+	return jsonl.AppendLocked(w.f, line, (*os.File).Sync, "results log")
 }
 
 // Close closes the file.

@@ -97,10 +97,9 @@ func awaitChange(ctx context.Context, changed <-chan struct{}, wait time.Duratio
 // unhealthy says what keeps the store from being healthy, or "" when nothing does.
 func (s *Store) unhealthy(view map[int]groupState) string {
 	var why []string
-	members := make([]uint64, len(s.specs))
+	members := s.memberIDs()
 	s.mu.Lock()
 	for i, spec := range s.specs {
-		members[i] = spec.ID
 		switch p := s.procs[i]; {
 		case p == nil || !p.alive():
 			why = append(why, spec.Name+" is down")
@@ -156,11 +155,7 @@ func (s *Store) spreadLeaders(ctx context.Context, view map[int]groupState, avoi
 	for g := 1; g <= s.cfg.Partitions; g++ {
 		leaders[g] = view[g].Leader
 	}
-	members := make([]uint64, len(s.specs))
-	for i, spec := range s.specs {
-		members[i] = spec.ID
-	}
-	group, from, to := spreadPlan(leaders, members, avoid)
+	group, from, to := spreadPlan(leaders, s.memberIDs(), avoid)
 	if group == 0 {
 		return "", 0
 	}
@@ -219,4 +214,13 @@ func isClosed(ch <-chan struct{}) bool {
 	default:
 		return false
 	}
+}
+
+// memberIDs lists every node's member ID.
+func (s *Store) memberIDs() []uint64 {
+	ids := make([]uint64, len(s.specs))
+	for i, spec := range s.specs {
+		ids[i] = spec.ID
+	}
+	return ids
 }
