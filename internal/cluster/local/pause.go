@@ -19,13 +19,16 @@ var _ cluster.Pauser = (*Store)(nil)
 // stopped for d and SIGCONTs it; it resumes the node at once when ctx ends
 // or the store closes. The paused node stays a live member: its reports
 // stop while the others elect a new leader.
-func (s *Store) PauseLeader(ctx context.Context, partition int, d time.Duration) (cluster.Pause, error) {
+func (s *Store) PauseLeader(ctx context.Context, partition int, d time.Duration, started func(cluster.Disruption)) (cluster.Disruption, error) {
 	if d <= 0 {
-		return cluster.Pause{}, fmt.Errorf("pausing the leader of partition %d for %s: want a duration > 0", partition, d)
+		return cluster.Disruption{}, fmt.Errorf("pausing the leader of partition %d for %s: want a duration > 0", partition, d)
 	}
 	pz, p, err := s.stopLeader(ctx, partition)
 	if err != nil {
-		return cluster.Pause{}, fmt.Errorf("pausing the leader of partition %d: %w", partition, err)
+		return cluster.Disruption{}, fmt.Errorf("pausing the leader of partition %d: %w", partition, err)
+	}
+	if started != nil {
+		started(pz)
 	}
 	held := s.holdPaused(ctx, p, time.Until(pz.SentAt.Add(d)))
 	pz, err = s.resume(pz, p)
@@ -37,19 +40,19 @@ func (s *Store) PauseLeader(ctx context.Context, partition int, d time.Duration)
 
 // stopLeader verifies the partition's leader and SIGSTOPs it, holding the
 // kill lock only meanwhile.
-func (s *Store) stopLeader(ctx context.Context, partition int) (cluster.Pause, *process, error) {
+func (s *Store) stopLeader(ctx context.Context, partition int) (cluster.Disruption, *process, error) {
 	s.killMu.Lock()
 	defer s.killMu.Unlock()
 	l, p, term, err := s.confirmedLeader(ctx, partition)
 	if err != nil {
-		return cluster.Pause{}, nil, err
+		return cluster.Disruption{}, nil, err
 	}
 	led := s.tracker.leadersOf(l.Leader.ID)
 	led[partition] = term
-	pz := cluster.Pause{Partition: partition, Victim: l.Leader, Term: term, Led: led}
+	pz := cluster.Disruption{Partition: partition, Victim: l.Leader, Term: term, Led: led}
 	pz.SentAt = time.Now()
 	if err := p.signal(syscall.SIGSTOP); err != nil {
-		return cluster.Pause{}, nil, fmt.Errorf("stopping %s: %w", l.Leader, err)
+		return cluster.Disruption{}, nil, fmt.Errorf("stopping %s: %w", l.Leader, err)
 	}
 	s.log.Info("paused leader", zap.Int("partition", partition), zap.Uint64("member", l.Leader.ID),
 		zap.String("node", l.Leader.Name), zap.Int("pid", p.pid), zap.Uint64("term", term), zap.Any("led", led))
@@ -87,14 +90,14 @@ func (s *Store) holdPaused(ctx context.Context, p *process, d time.Duration) err
 }
 
 // resume SIGCONTs the paused node and records when.
-func (s *Store) resume(pz cluster.Pause, p *process) (cluster.Pause, error) {
+func (s *Store) resume(pz cluster.Disruption, p *process) (cluster.Disruption, error) {
 	at := time.Now()
 	if err := p.signal(syscall.SIGCONT); err != nil {
 		s.log.Warn("paused leader exited before its resume", zap.Int("partition", pz.Partition),
 			zap.Uint64("member", pz.Victim.ID), zap.Int("pid", p.pid), zap.Duration("paused_for", at.Sub(pz.SentAt)))
 		return pz, fmt.Errorf("resuming %s: %w", pz.Victim, err)
 	}
-	pz.ResumedAt = at
+	pz.EndedAt = at
 	s.log.Info("resumed leader", zap.Int("partition", pz.Partition), zap.Uint64("member", pz.Victim.ID),
 		zap.String("node", pz.Victim.Name), zap.Int("pid", p.pid), zap.Uint64("term", pz.Term),
 		zap.Duration("paused_for", at.Sub(pz.SentAt)))

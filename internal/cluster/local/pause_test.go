@@ -122,9 +122,9 @@ func TestPauseLeader(t *testing.T) {
 	}
 	pz := r.pz
 	checkPause(t, pz, before, pause)
-	if after.Leader.ID == pz.Victim.ID || !after.ObservedAt.After(pz.SentAt) || !after.ObservedAt.Before(pz.ResumedAt) {
+	if after.Leader.ID == pz.Victim.ID || !after.ObservedAt.After(pz.SentAt) || !after.ObservedAt.Before(pz.EndedAt) {
 		t.Errorf("new leader %s in term %d observed %s after the pause (resumed after %s)", after.Leader, after.Term,
-			after.ObservedAt.Sub(pz.SentAt), pz.ResumedAt.Sub(pz.SentAt))
+			after.ObservedAt.Sub(pz.SentAt), pz.EndedAt.Sub(pz.SentAt))
 	}
 	awaitProcState(t, pid, time.Second, "running", isRunning)
 	down, err := awaitStepDown(ctx, s, partition, pz.Victim.ID, after.Term)
@@ -133,7 +133,7 @@ func TestPauseLeader(t *testing.T) {
 	}
 	t.Logf("paused %s in term %d; new leader %s in term %d observed %s after the pause; resumed after %s; its own report of term %d (leader %d) %s after the resume",
 		pz.Victim, pz.Term, after.Leader, after.Term, after.ObservedAt.Sub(pz.SentAt).Round(time.Millisecond),
-		pz.ResumedAt.Sub(pz.SentAt).Round(time.Millisecond), down.Term, down.Leader, down.At.Sub(pz.ResumedAt).Round(time.Millisecond))
+		pz.EndedAt.Sub(pz.SentAt).Round(time.Millisecond), down.Term, down.Leader, down.At.Sub(pz.EndedAt).Round(time.Millisecond))
 
 	hctx, hcancel := context.WithTimeout(ctx, 60*time.Second)
 	_, err = s.WaitHealthy(hctx, cluster.HealthSpec{})
@@ -163,15 +163,15 @@ func TestPauseLeaderCancel(t *testing.T) {
 	if !errors.Is(r.err, context.Canceled) {
 		t.Fatalf("PauseLeader after cancel: %v, want context.Canceled", r.err)
 	}
-	if r.pz.ResumedAt.IsZero() || r.pz.ResumedAt.Sub(cancelled) > time.Second {
-		t.Errorf("resumed %s after the cancel, want at once", r.pz.ResumedAt.Sub(cancelled))
+	if r.pz.EndedAt.IsZero() || r.pz.EndedAt.Sub(cancelled) > time.Second {
+		t.Errorf("resumed %s after the cancel, want at once", r.pz.EndedAt.Sub(cancelled))
 	}
 	if r.pz.Victim.ID != before.Leader.ID || r.pz.Victim.PID != pid {
 		t.Errorf("paused %s, want %s", r.pz.Victim, before.Leader)
 	}
 	awaitProcState(t, pid, time.Second, "running", isRunning)
 	t.Logf("cancelled after %s of a 1m pause; resumed %s after the cancel", cancelled.Sub(r.pz.SentAt).Round(time.Millisecond),
-		r.pz.ResumedAt.Sub(cancelled))
+		r.pz.EndedAt.Sub(cancelled))
 }
 
 // TestPauseLeaderRefuses feeds the tracker false claims and checks that
@@ -215,7 +215,7 @@ func TestPauseLeaderRefuses(t *testing.T) {
 			}
 			pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 			began := time.Now()
-			pz, err := s.PauseLeader(pctx, tt.partition, tt.d)
+			pz, err := s.PauseLeader(pctx, tt.partition, tt.d, nil)
 			cancel()
 			if err == nil || (tt.want != nil && !errors.Is(err, tt.want)) {
 				t.Errorf("PauseLeader: %v, want a refusal (%v)", err, tt.want)
@@ -326,7 +326,7 @@ func healthyLeader(ctx context.Context, t *testing.T, s *Store, partition int) c
 }
 
 type pauseResult struct {
-	pz  cluster.Pause
+	pz  cluster.Disruption
 	err error
 }
 
@@ -338,7 +338,7 @@ func pauseAsync(ctx context.Context, t *testing.T, s *Store, partition int, d ti
 	finished := make(chan struct{})
 	go func() {
 		defer close(finished)
-		pz, err := s.PauseLeader(pctx, partition, d)
+		pz, err := s.PauseLeader(pctx, partition, d, nil)
 		done <- pauseResult{pz, err}
 	}()
 	t.Cleanup(func() {
@@ -361,13 +361,13 @@ func awaitPause(t *testing.T, done <-chan pauseResult, within time.Duration) pau
 	}
 }
 
-func checkPause(t *testing.T, pz cluster.Pause, before cluster.Leadership, d time.Duration) {
+func checkPause(t *testing.T, pz cluster.Disruption, before cluster.Leadership, d time.Duration) {
 	t.Helper()
 	if pz.Partition != before.Partition || pz.Victim.ID != before.Leader.ID || pz.Victim.PID != before.Leader.PID || pz.Term != before.Term {
 		t.Errorf("paused %s of partition %d in term %d, want %s of partition %d in term %d",
 			pz.Victim, pz.Partition, pz.Term, before.Leader, before.Partition, before.Term)
 	}
-	if held := pz.ResumedAt.Sub(pz.SentAt); held < d || held > d+time.Second {
+	if held := pz.EndedAt.Sub(pz.SentAt); held < d || held > d+time.Second {
 		t.Errorf("held paused for %s, want %s", held, d)
 	}
 	if pz.Led[pz.Partition] != pz.Term {
