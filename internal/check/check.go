@@ -58,6 +58,9 @@ type Options struct {
 	Parallel int
 	// Faults are the fault records of the run, for lost-write ages.
 	Faults []history.Fault
+	// OpenStart starts every key in an unknown state instead of absent: the
+	// history is a window cut from a longer one (TrialOps).
+	OpenStart bool
 }
 
 // KeyResult is the verdict on one key.
@@ -142,7 +145,7 @@ func checkKey(key string, ops []history.Op, deadline time.Time, opts Options) Ke
 	case left <= 0:
 		kr.Reason = ReasonTimeout
 	default:
-		kr.Verdict, kr.Reason = search(pops, left, opts.stepBudget(len(pops)))
+		kr.Verdict, kr.Reason = search(pops, left, opts.stepBudget(len(pops)), opts.OpenStart)
 	}
 	return kr
 }
@@ -157,8 +160,8 @@ func entryBytes(n int) int64 {
 	return 8*int64((n+63)/64) + entryOverhead
 }
 
-func search(ops []porcupine.Operation, timeout time.Duration, steps int64) (Verdict, Reason) {
-	b := &budget{left: steps}
+func search(ops []porcupine.Operation, timeout time.Duration, steps int64, open bool) (Verdict, Reason) {
+	b := &budget{left: steps, open: open}
 	switch porcupine.CheckOperationsTimeout(b.model(), ops, timeout) {
 	case porcupine.Ok:
 		return Linearizable, ""
@@ -177,10 +180,11 @@ func search(ops []porcupine.Operation, timeout time.Duration, steps int64) (Verd
 type budget struct {
 	left  int64
 	spent bool
+	open  bool
 }
 
 func (b *budget) model() porcupine.Model {
-	m := Model()
+	m := modelFrom(state{open: b.open})
 	m.Partition = nil
 	m.Step = func(s, in, out interface{}) (bool, interface{}) {
 		if b.left <= 0 {

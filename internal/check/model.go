@@ -48,13 +48,20 @@ type state struct {
 	value   string
 	version uint64
 	vk      versionKind
+	// open is true while nothing is known of the key: the state at the
+	// start of a window cut from a longer history (TrialOps), until an
+	// operation pins it.
+	open bool
 }
 
 // Model is porcupine's model of an Atomix map: one versioned register per key, partitioned by key.
-func Model() porcupine.Model {
+func Model() porcupine.Model { return modelFrom(state{}) }
+
+// modelFrom is Model with every key starting in init.
+func modelFrom(init state) porcupine.Model {
 	return porcupine.Model{
 		Partition:                 partitionByKey,
-		Init:                      func() interface{} { return state{} },
+		Init:                      func() interface{} { return init },
 		Step:                      stepAny,
 		Hash:                      hashState,
 		DescribeOperation:         describeOperation,
@@ -95,6 +102,9 @@ func step(s state, in input, out output) (bool, state) {
 }
 
 func stepGet(s state, out output) (bool, state) {
+	if s.open {
+		s = state{present: out.present, value: out.read}
+	}
 	if out.present != s.present || out.read != s.value {
 		return false, s
 	}
@@ -105,9 +115,26 @@ func stepGet(s state, out output) (bool, state) {
 }
 
 func stepCAS(s state, in input, out output) (bool, state) {
+	if s.open {
+		return stepOpenCAS(s, in, out)
+	}
 	ok, pre := s.precondition(in.expect)
 	if !ok {
 		return out.unknown, s
+	}
+	return pre.write(in.value, out)
+}
+
+// stepOpenCAS is a cas on a key of unknown state: an unanswered one may
+// not have applied, so the key stays unknown; an acknowledged one proves
+// the key existed (at version expect, when given).
+func stepOpenCAS(s state, in input, out output) (bool, state) {
+	if out.unknown {
+		return true, s
+	}
+	pre := state{present: true}
+	if in.expect != 0 {
+		pre.version, pre.vk = in.expect, versionExact
 	}
 	return pre.write(in.value, out)
 }
@@ -162,7 +189,7 @@ func hashState(s interface{}) uint64 {
 		h = (h ^ uint64(st.value[i])) * 1099511628211
 	}
 	h = (h ^ st.version) * 1099511628211
-	return h ^ uint64(st.vk)<<1 ^ boolBit(st.present)
+	return h ^ uint64(st.vk)<<1 ^ boolBit(st.present) ^ boolBit(st.open)<<4
 }
 
 func boolBit(b bool) uint64 {
@@ -207,6 +234,9 @@ func describeVersion(o output) string {
 
 func describeState(s interface{}) string {
 	st := s.(state)
+	if st.open {
+		return "unknown"
+	}
 	if !st.present {
 		return "absent"
 	}

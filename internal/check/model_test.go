@@ -24,7 +24,7 @@ func TestStep(t *testing.T) {
 		next state
 	}{
 		{"put on absent", absent, input{kind: kindPut, value: "a"}, ver(5), true, exact},
-		{"put with a higher version", exact, input{kind: kindPut, value: "b"}, ver(6), true, state{true, "b", 6, versionExact}},
+		{"put with a higher version", exact, input{kind: kindPut, value: "b"}, ver(6), true, state{true, "b", 6, versionExact, false}},
 		{"put with the same version", exact, input{kind: kindPut, value: "b"}, ver(5), false, exact},
 		{"put without answer", exact, input{kind: kindPut, value: "b"}, output{unknown: true}, true, above},
 		{"put without version", noVersion, input{kind: kindPut, value: "b"}, output{}, true, state{present: true, value: "b"}},
@@ -34,17 +34,17 @@ func TestStep(t *testing.T) {
 		{"get the value, another version", exact, input{kind: kindGet}, read("a", 6), false, exact},
 		{"get the value without version", exact, input{kind: kindGet}, read("a", 0), true, exact},
 		{"get another value", exact, input{kind: kindGet}, read("z", 5), false, exact},
-		{"get learns a version above", above, input{kind: kindGet}, read("b", 9), true, state{true, "b", 9, versionExact}},
+		{"get learns a version above", above, input{kind: kindGet}, read("b", 9), true, state{true, "b", 9, versionExact, false}},
 		{"get of a version not above", above, input{kind: kindGet}, read("b", 5), false, above},
-		{"get learns a first version", noVersion, input{kind: kindGet}, read("a", 3), true, state{true, "a", 3, versionExact}},
-		{"cas on the version", exact, input{kind: kindCAS, value: "b", expect: 5}, ver(7), true, state{true, "b", 7, versionExact}},
+		{"get learns a first version", noVersion, input{kind: kindGet}, read("a", 3), true, state{true, "a", 3, versionExact, false}},
+		{"cas on the version", exact, input{kind: kindCAS, value: "b", expect: 5}, ver(7), true, state{true, "b", 7, versionExact, false}},
 		{"cas on another version", exact, input{kind: kindCAS, value: "b", expect: 4}, ver(7), false, exact},
 		{"cas on absent", absent, input{kind: kindCAS, value: "b", expect: 4}, ver(7), false, absent},
-		{"cas without precondition", exact, input{kind: kindCAS, value: "b"}, ver(7), true, state{true, "b", 7, versionExact}},
+		{"cas without precondition", exact, input{kind: kindCAS, value: "b"}, ver(7), true, state{true, "b", 7, versionExact, false}},
 		{"cas answered with an old version", exact, input{kind: kindCAS, value: "b", expect: 5}, ver(5), false, exact},
-		{"cas above the version", above, input{kind: kindCAS, value: "c", expect: 8}, ver(9), true, state{true, "c", 9, versionExact}},
+		{"cas above the version", above, input{kind: kindCAS, value: "c", expect: 8}, ver(9), true, state{true, "c", 9, versionExact, false}},
 		{"unanswered cas on another version", exact, input{kind: kindCAS, value: "b", expect: 4}, output{unknown: true}, true, exact},
-		{"unanswered cas on the version", exact, input{kind: kindCAS, value: "b", expect: 5}, output{unknown: true}, true, state{true, "b", 5, versionAbove}},
+		{"unanswered cas on the version", exact, input{kind: kindCAS, value: "b", expect: 5}, output{unknown: true}, true, state{true, "b", 5, versionAbove, false}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -20,13 +20,14 @@ const MaxKeptWarnings = jsonl.MaxKeptWarnings
 // Warning is a problem with one line of a log that made the reader skip it.
 type Warning = jsonl.Warning
 
-// Record is one decoded line of a log: exactly one of Run, Trial, Summary and Lost is set.
+// Record is one decoded line of a log: exactly one of Run, Trial, Summary, Lost and Check is set.
 type Record struct {
 	Line    int
 	Run     *Run
 	Trial   *Trial
 	Summary *Summary
 	Lost    *Lost
+	Check   *Check
 }
 
 // Reader decodes a results log line by line. It never panics on bad input:
@@ -105,6 +106,8 @@ type anyRecord struct {
 	Read          string            `json:"read"`
 	ReadValue     string            `json:"read_value,omitempty"`
 	At            string            `json:"at"`
+	History       string            `json:"history,omitempty"`
+	Workload      json.RawMessage   `json:"workload,omitempty"`
 }
 
 // ValidOutcome reports whether o is one of the five outcome classes.
@@ -127,7 +130,7 @@ func decodeLine(line []byte) (Record, error) {
 	if a.Type == "" {
 		return Record{}, errors.New(`record without "type"`)
 	}
-	if a.RunID == "" && (a.Type == TypeRun || a.Type == TypeTrial || a.Type == TypeSummary || a.Type == TypeLost) {
+	if a.RunID == "" && (a.Type == TypeRun || a.Type == TypeTrial || a.Type == TypeSummary || a.Type == TypeLost || a.Type == TypeCheck) {
 		return Record{}, fmt.Errorf(`%s record without "run_id"`, a.Type)
 	}
 	switch a.Type {
@@ -145,12 +148,12 @@ func decodeLine(line []byte) (Record, error) {
 			Scenarios: a.Scenarios, Config: a.Config, Versions: a.Versions,
 			Schema: a.Schema, Repeat: a.Repeat, Shuffle: a.Shuffle,
 			RestartPolicy: a.RestartPolicy, MinLeaderAgeNS: a.MinLeaderAge,
+			History: a.History, Workload: a.Workload,
 		}}, nil
 	case TypeSummary:
-		return Record{Summary: &Summary{
-			Type: a.Type, RunID: a.RunID, Trials: a.Trials, EndedAt: a.EndedAt,
-			Outcomes: a.Outcomes, Interrupted: a.Interrupted, FinalRead: a.FinalRead,
-		}}, nil
+		return decodeSummary(a)
+	case TypeCheck:
+		return decodeCheck(line)
 	case TypeLost:
 		if a.Key == "" {
 			return Record{}, errors.New(`lost record without "key"`)
@@ -161,4 +164,31 @@ func decodeLine(line []byte) (Record, error) {
 		}}, nil
 	}
 	return Record{}, fmt.Errorf("unknown record type %.40q", a.Type)
+}
+
+func decodeSummary(a anyRecord) (Record, error) {
+	sum := &Summary{
+		Type: a.Type, RunID: a.RunID, Trials: a.Trials, EndedAt: a.EndedAt,
+		Outcomes: a.Outcomes, Interrupted: a.Interrupted, FinalRead: a.FinalRead,
+	}
+	if len(a.Workload) > 0 && string(a.Workload) != "null" {
+		sum.Workload = &WorkloadSummary{}
+		if err := json.Unmarshal(a.Workload, sum.Workload); err != nil {
+			return Record{}, fmt.Errorf("summary: malformed workload: %w", err)
+		}
+	}
+	return Record{Summary: sum}, nil
+}
+
+func decodeCheck(line []byte) (Record, error) {
+	var c Check
+	if err := json.Unmarshal(line, &c); err != nil {
+		return Record{}, fmt.Errorf("malformed check record: %w", err)
+	}
+	switch c.Verdict {
+	case VerdictLinearizable, VerdictViolation, VerdictUnknown:
+	default:
+		return Record{}, fmt.Errorf("check of trial %d: unknown verdict %.40q", c.Trial, c.Verdict)
+	}
+	return Record{Check: &c}, nil
 }

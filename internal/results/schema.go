@@ -12,6 +12,9 @@ const (
 	// TypeLost is an acknowledged write found missing or changed by the
 	// campaign's final read.
 	TypeLost = "lost"
+	// TypeCheck is the workload checker's verdict on one trial's history
+	// (runs with a workload; written after the final read).
+	TypeCheck = "check"
 )
 
 // SchemaVersion is the version of the record layout written; a run header
@@ -32,6 +35,18 @@ const (
 	// FaultWipeAll kills every node and restarts all of them on empty data
 	// dirs: the positive control, where acknowledged writes are lost by construction.
 	FaultWipeAll = "wipe-all"
+	// FaultPauseLeader SIGSTOPs the leader for fault_duration_ns, then SIGCONTs it.
+	FaultPauseLeader = "pause-leader"
+	// FaultIsolateLeader cuts the leader off (from its peers, or from its
+	// clients: isolated_from) for fault_duration_ns, then heals the cut.
+	FaultIsolateLeader = "isolate-leader"
+)
+
+// Verdicts of a TypeCheck record.
+const (
+	VerdictLinearizable = "linearizable"
+	VerdictViolation    = "violation"
+	VerdictUnknown      = "unknown"
 )
 
 // Outcome classes of a trial (see DESIGN.md).
@@ -84,6 +99,12 @@ type Run struct {
 	// MinLeaderAgeNS is the least time the leader to be killed had to be in
 	// office before a trial started (back-to-back trials excepted).
 	MinLeaderAgeNS int64 `json:"min_leader_age_ns,omitempty"`
+	// History names the run's history log (DESIGN.md, "History log") when
+	// the run had a workload: a path relative to the results log's directory
+	// unless absolute.
+	History string `json:"history,omitempty"`
+	// Workload is the workload's configuration (clients, rate, mix, keys).
+	Workload json.RawMessage `json:"workload,omitempty"`
 }
 
 // Leader identifies a partition leader in a trial record.
@@ -109,7 +130,9 @@ type Timestamps struct {
 	// running again with its groups bootstrapped (Kubernetes: pod ready).
 	Restart    *int64 `json:"restart,omitempty"`
 	VictimBack *int64 `json:"victim_back,omitempty"`
-	End        *int64 `json:"end,omitempty"`
+	// Heal is when a timed fault (pause, isolation) was undone.
+	Heal *int64 `json:"heal,omitempty"`
+	End  *int64 `json:"end,omitempty"`
 }
 
 // Write is the result of the trial's write.
@@ -187,6 +210,65 @@ type Trial struct {
 	ProbeAttempts int `json:"probe_attempts,omitempty"`
 	// Interrupted is true when the campaign was stopped during the trial.
 	Interrupted bool `json:"interrupted,omitempty"`
+	// ClockNS is the trial's start (the origin of T) on the history's clock
+	// (nanoseconds since the run's start); present when the run had a workload.
+	ClockNS *int64 `json:"clock_ns,omitempty"`
+	// FaultDurationNS is how long a timed fault (pause, isolation) was to last.
+	FaultDurationNS int64 `json:"fault_duration_ns,omitempty"`
+	// IsolatedFrom says what an isolated leader was cut off from: "peers" or "clients".
+	IsolatedFrom string `json:"isolated_from,omitempty"`
+}
+
+// Check is the checker's verdict on the operations of one trial of the
+// workload (history records with that trial number).
+type Check struct {
+	Type     string `json:"type"`
+	RunID    string `json:"run_id"`
+	Trial    int    `json:"trial"`
+	Scenario string `json:"scenario"`
+	// Verdict is VerdictLinearizable, VerdictViolation or VerdictUnknown
+	// (the search ran out of time or memory: never read as linearizable).
+	Verdict string `json:"verdict"`
+	// Reason says why the verdict is unknown.
+	Reason string `json:"reason,omitempty"`
+	// Ops counts the trial's operations; Keys the keys checked.
+	Ops  int `json:"ops"`
+	Keys int `json:"keys"`
+	// Violations are the keys whose history is not linearizable.
+	Violations []string `json:"violations,omitempty"`
+	// StaleReads counts reads that returned a value older than one
+	// acknowledged before the read was invoked.
+	StaleReads int `json:"stale_reads"`
+	// LostWrites are the acknowledged write-once keys missing at the final read.
+	LostWrites []LostWrite `json:"lost_writes,omitempty"`
+	// CheckNS is how long the check took.
+	CheckNS int64 `json:"check_ns"`
+	// Visualization names the porcupine HTML of the first violating key,
+	// relative to the results log's directory.
+	Visualization string `json:"visualization,omitempty"`
+}
+
+// LostWrite is an acknowledged write-once key missing at the final read.
+type LostWrite struct {
+	Key string `json:"key"`
+	// AgeNS is the write's age at the trial's fault (fault start − ack);
+	// absent when the trial recorded no fault.
+	AgeNS *int64 `json:"age_ns,omitempty"`
+}
+
+// WorkloadSummary totals a run's workload.
+type WorkloadSummary struct {
+	Ops     int64 `json:"ops"`
+	OK      int64 `json:"ok"`
+	Fail    int64 `json:"fail"`
+	Unknown int64 `json:"unknown"`
+	// Verdict is the worst of the trials' verdicts.
+	Verdict    string `json:"verdict"`
+	Violations int    `json:"violations"`
+	StaleReads int    `json:"stale_reads"`
+	LostWrites int    `json:"lost_writes"`
+	// Error says why the workload or its check did not finish, when it did not.
+	Error string `json:"error,omitempty"`
 }
 
 // FinalRead is the result of reading back, at the end of a campaign, every
@@ -233,4 +315,6 @@ type Summary struct {
 	// FinalRead is the end-of-campaign read of every acknowledged key;
 	// absent in version 1 logs.
 	FinalRead *FinalRead `json:"final_read,omitempty"`
+	// Workload totals the run's workload; absent without one.
+	Workload *WorkloadSummary `json:"workload,omitempty"`
 }
