@@ -24,6 +24,15 @@ const (
 
 // WriteVisualization writes porcupine's HTML view of one key's history, annotated with faults and recoveries.
 func WriteVisualization(w io.Writer, ops []history.Op, key string, faults []history.Fault) error {
+	return writeVisualization(w, ops, key, faults, false)
+}
+
+// WriteWindowVisualization is WriteVisualization of a window cut by TrialOps (the key's state unknown at its start).
+func WriteWindowVisualization(w io.Writer, ops []history.Op, key string, faults []history.Fault) error {
+	return writeVisualization(w, ops, key, faults, true)
+}
+
+func writeVisualization(w io.Writer, ops []history.Op, key string, faults []history.Fault, open bool) error {
 	keyOps := groupByKey(ops)[key]
 	if len(keyOps) == 0 {
 		return fmt.Errorf("check: visualize %q: %w", key, ErrNoOperations)
@@ -35,10 +44,10 @@ func WriteVisualization(w io.Writer, ops []history.Op, key string, faults []hist
 	if len(pops) > DefaultMaxOpsPerKey {
 		return fmt.Errorf("check: visualize %q: %d operations: %w", key, len(pops), ErrTooManyOps)
 	}
-	b := &budget{left: visualizationSteps(len(pops))}
+	b := &budget{left: visualizationSteps(len(pops)), open: open}
 	_, info := porcupine.CheckOperationsVerbose(b.model(), pops, DefaultTimeout)
 	info.AddAnnotations(annotations(keyOps, faults))
-	if err := porcupine.Visualize(Model(), info, w); err != nil {
+	if err := porcupine.Visualize(modelFrom(state{open: open}), info, w); err != nil {
 		return fmt.Errorf("check: visualize %q: %w", key, err)
 	}
 	return nil
