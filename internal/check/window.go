@@ -15,16 +15,15 @@ import (
 // it, and every unanswered one invoked before its end (it may have taken
 // effect at any later time). Everything before the window is summed up by
 // the key's unknown state at its start; everything after it follows every
-// operation inside. Final reads are left out: they come after later trials.
+// operation inside. When only final reads follow the window they join it,
+// so that an acknowledged write the final read misses is judged with its
+// trial.
 func TrialOps(ops []history.Op, trial int) []history.Op {
 	byKey := map[string][]history.Op{}
 	touched := map[string]bool{}
 	for _, op := range ops {
-		if op.Client == history.FinalClient {
-			continue
-		}
 		byKey[op.Key] = append(byKey[op.Key], op)
-		if op.Trial == trial {
+		if op.Trial == trial && op.Client != history.FinalClient {
 			touched[op.Key] = true
 		}
 	}
@@ -49,6 +48,9 @@ func keyWindow(ops []history.Op, trial int) []history.Op {
 	for to < len(ops) && !quiet[to] {
 		to++
 	}
+	if onlyFinal(ops[to:]) {
+		to = len(ops)
+	}
 	end := int64(math.MaxInt64)
 	if to < len(ops) {
 		end = ops[to].InvokeNS
@@ -69,7 +71,7 @@ func keyWindow(ops []history.Op, trial int) []history.Op {
 func trialSpan(ops []history.Op, trial int) (int, int) {
 	first, last := -1, -1
 	for i, op := range ops {
-		if op.Trial == trial {
+		if op.Trial == trial && op.Client != history.FinalClient {
 			if first < 0 {
 				first = i
 			}
@@ -92,4 +94,13 @@ func quiescent(ops []history.Op) []bool {
 		}
 	}
 	return q
+}
+
+func onlyFinal(ops []history.Op) bool {
+	for _, op := range ops {
+		if op.Client != history.FinalClient {
+			return false
+		}
+	}
+	return true
 }

@@ -55,13 +55,30 @@ func TestTrialOpsWindow(t *testing.T) {
 			trial: 2, want: []string{"put b", "get a"}, verdict: Linearizable,
 		},
 		{
-			name: "other keys and final reads stay out",
+			name: "other keys stay out; a final read right after the window joins it",
 			ops: []history.Op{
 				inTrial(put("c1", "k", "a", 10, 20, 1), 2),
 				inTrial(put("c1", "other", "z", 10, 20, 1), 1),
-				func() history.Op { o := get(history.FinalClient, "k", "a", 500, 510, 1); return o }(),
+				inTrial(get(history.FinalClient, "k", "a", 500, 510, 1), 2),
 			},
-			trial: 2, want: []string{"put a"}, verdict: Linearizable,
+			trial: 2, want: []string{"put a", "get a"}, verdict: Linearizable,
+		},
+		{
+			name: "a write the final read misses is a violation of its trial",
+			ops: []history.Op{
+				inTrial(put("c1", "w", "a", 10, 20, 1), 2),
+				inTrial(get(history.FinalClient, "w", "", 500, 510, 0), 2),
+			},
+			trial: 2, want: []string{"put a", "get absent"}, verdict: Violation,
+		},
+		{
+			name: "a final read after a later trial's operations stays out",
+			ops: []history.Op{
+				inTrial(put("c1", "k", "a", 10, 20, 1), 1),
+				inTrial(put("c1", "k", "b", 100, 110, 2), 2),
+				inTrial(get(history.FinalClient, "k", "b", 500, 510, 2), 2),
+			},
+			trial: 1, want: []string{"put a"}, verdict: Linearizable,
 		},
 	}
 	for _, tt := range tests {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/atomix-failover/atomix-failover/internal/cluster"
 	"github.com/atomix-failover/atomix-failover/internal/results"
+	"github.com/atomix-failover/atomix-failover/internal/workload"
 )
 
 // DefaultSeed is the seed used when none is given, so that runs are reproducible.
@@ -63,6 +64,21 @@ type Config struct {
 	RealtimeTimer bool `json:"realtime_timer"`
 	// Target is the target's own configuration, recorded in the run header.
 	Target any `json:"target,omitempty"`
+	// Workload runs concurrent clients through every trial and records
+	// their history (implied by the scenarios under load).
+	Workload bool `json:"workload,omitempty"`
+	// Load shapes the workload (clients, rate, mix); RunID and Seed are set by the runner.
+	Load workload.Config `json:"-"`
+	// HistoryDir is where the history log and the checker's visualizations
+	// are written (the results log's directory); HistoryPrefix starts their names.
+	HistoryDir    string `json:"-"`
+	HistoryPrefix string `json:"-"`
+	// FaultDuration is how long a pause or an isolation lasts.
+	FaultDuration time.Duration `json:"fault_duration_ns,omitempty"`
+	// IsolateFrom is what isolate-leader cuts the leader off from.
+	IsolateFrom cluster.Side `json:"isolate_from,omitempty"`
+	// CheckTimeout bounds the linearizability check of each trial's history.
+	CheckTimeout time.Duration `json:"check_timeout_ns,omitempty"`
 }
 
 // DefaultConfig returns the default campaign: the first four scenarios once, seed 1.
@@ -82,7 +98,18 @@ func DefaultConfig() Config {
 		ProbeInterval:        25 * time.Millisecond,
 		ProbeTimeout:         2 * time.Second,
 		RealtimeTimer:        true,
+		FaultDuration:        3 * time.Second,
+		IsolateFrom:          cluster.SidePeers,
+		CheckTimeout:         time.Minute,
 	}
+}
+
+// WithWorkload is c with the workload on when its scenarios need it.
+func (c Config) WithWorkload() Config {
+	if NeedsWorkload(c.Scenarios) {
+		c.Workload = true
+	}
+	return c
 }
 
 // Validate reports every invalid setting.
@@ -116,7 +143,28 @@ func (c Config) Validate() error {
 	if c.MinLeaderAge < 0 {
 		errs = append(errs, fmt.Errorf("--min-leader-age %s: want ≥ 0", c.MinLeaderAge))
 	}
-	return errors.Join(errs...)
+	return errors.Join(append(errs, c.validateLoad()...)...)
+}
+
+// validateLoad checks the settings of the workload and the timed faults.
+func (c Config) validateLoad() []error {
+	var errs []error
+	if NeedsWorkload(c.Scenarios) && !c.Workload {
+		errs = append(errs, errors.New("--scenarios: kill-under-load, pause-leader and isolate-leader need --workload"))
+	}
+	if c.FaultDuration <= 0 {
+		errs = append(errs, fmt.Errorf("--fault-duration %s: want > 0", c.FaultDuration))
+	}
+	if c.Workload && c.CheckTimeout <= 0 {
+		errs = append(errs, fmt.Errorf("--check-timeout %s: want > 0", c.CheckTimeout))
+	}
+	if c.IsolateFrom != cluster.SidePeers && c.IsolateFrom != cluster.SideClients {
+		errs = append(errs, fmt.Errorf("--isolate-from %q: want %s or %s", c.IsolateFrom, cluster.SidePeers, cluster.SideClients))
+	}
+	if c.Load.Clients < 0 || c.Load.Rate < 0 {
+		errs = append(errs, fmt.Errorf("--clients %d, --rate %g: want ≥ 0", c.Load.Clients, c.Load.Rate))
+	}
+	return errs
 }
 
 // ErrUnsupported wraps a scenario the target cannot run (exit status 2).
@@ -128,6 +176,12 @@ func checkFaults(scenarios []Scenario, tgt cluster.Target) error {
 		for _, st := range sc.Steps() {
 			if _, ok := tgt.(cluster.Wiper); st.fault() == results.FaultWipeAll && !ok {
 				return fmt.Errorf("--scenarios %s: wiping every node is %w (%s); it needs the local target", sc.Name(), ErrUnsupported, tgt.Info().Target)
+			}
+			if _, ok := tgt.(cluster.Pauser); st.fault() == results.FaultPauseLeader && !ok {
+				return fmt.Errorf("--scenarios %s: pausing a leader is %w (%s); it needs the local target", sc.Name(), ErrUnsupported, tgt.Info().Target)
+			}
+			if _, ok := tgt.(cluster.Isolator); st.fault() == results.FaultIsolateLeader && !ok {
+				return fmt.Errorf("--scenarios %s: cutting a leader off is %w (%s); it needs the local target", sc.Name(), ErrUnsupported, tgt.Info().Target)
 			}
 		}
 	}
@@ -165,6 +219,9 @@ type Runner struct {
 	NewProber func(m cluster.Map, key string) Prober
 	// NewVerifier builds the verifier for a map (default GetVerifier).
 	NewVerifier func(m cluster.Map) Verifier
+
+	// load is the running workload of a run with Config.Workload.
+	load *load
 }
 
 // Result summarises a finished campaign.
@@ -179,7 +236,16 @@ type Result struct {
 	Interrupted bool
 	// FinalLost counts the acknowledged keys the final read found missing or changed.
 	FinalLost int
+	// Violations counts the trials whose workload history is not linearizable.
+	Violations int
+	// LostWrites counts the workload's acknowledged write-once keys the final read missed.
+	LostWrites int
 }
+
+// Failed says whether the run recorded a durability or consistency
+// violation: a lost trial write, a lost workload write, or a history that is
+// not linearizable.
+func (r Result) Failed() bool { return r.Lost() > 0 || r.LostWrites > 0 || r.Violations > 0 }
 
 // Lost counts the durability violations: lost trials and acknowledged keys
 // the final read found missing or changed.
@@ -221,8 +287,11 @@ func (r *Runner) defaults() {
 
 // failpoint is the fault of a step.
 func (r *Runner) failpoint(s Step) Failpoint {
-	if s.fault() == results.FaultWipeAll {
+	switch s.fault() {
+	case results.FaultWipeAll:
 		return DataWipe{Target: r.Target}
+	case results.FaultPauseLeader, results.FaultIsolateLeader:
+		return Timed{Fault: s.fault(), Target: r.Target, Duration: r.Config.FaultDuration, From: r.Config.IsolateFrom}
 	}
 	return r.Failpoint
 }
@@ -254,7 +323,8 @@ func (r *Runner) Run(ctx context.Context) (Result, error) {
 	if err != nil {
 		return res, fmt.Errorf("planning the campaign: %w", err)
 	}
-	started := time.Now()
+	clock := workload.NewClock()
+	started := clock.Start()
 	res.RunID = NewRunID(started)
 	log := r.Log.With(zap.String("run_id", res.RunID))
 
@@ -267,8 +337,15 @@ func (r *Runner) Run(ctx context.Context) (Result, error) {
 		return res, err
 	}
 	defer m.close(ctx, log)
-
-	if err := r.Sink.Append(r.header(res.RunID, started, info)); err != nil {
+	header := r.header(res.RunID, started, info)
+	if r.Config.Workload {
+		if r.load, err = r.startLoad(ctx, res.RunID, clock, log); err != nil {
+			return res, err
+		}
+		defer r.closeLoad(log)
+		r.load.describe(&header)
+	}
+	if err := r.Sink.Append(header); err != nil {
 		return res, fmt.Errorf("recording the run header: %w", err)
 	}
 	r.logStart(log, info, len(plans))
@@ -277,12 +354,19 @@ func (r *Runner) Run(ctx context.Context) (Result, error) {
 	if err != nil {
 		return res, err
 	}
+	var loadSum *results.WorkloadSummary
+	if r.load != nil {
+		if loadSum, err = r.judgeLoad(ctx, recs, &res); err != nil {
+			return res, err
+		}
+	}
 	final, err := r.finalRead(ctx, log, m, res.RunID, recs)
 	if err != nil {
 		return res, err
 	}
 	res.FinalLost = final.Lost
 	sum := results.Summary{
+		Workload:    loadSum,
 		Type:        results.TypeSummary,
 		RunID:       res.RunID,
 		Trials:      res.Trials,
@@ -306,6 +390,9 @@ func (r *Runner) runTrials(ctx context.Context, log *zap.Logger, m *mapHolder, r
 		if ctx.Err() != nil {
 			res.Interrupted = true
 			break
+		}
+		if r.load != nil {
+			r.load.w.SetTrial(plan.Trial)
 		}
 		var st *settled
 		if !plan.Step.BackToBack {
@@ -372,4 +459,26 @@ func (r *Runner) header(runID string, started time.Time, info cluster.Info) resu
 		RestartPolicy:  info.RestartPolicy,
 		MinLeaderAgeNS: int64(r.Config.MinLeaderAge),
 	}
+}
+
+// judgeLoad ends the workload, checks every trial's history and records one
+// check record per trial.
+func (r *Runner) judgeLoad(ctx context.Context, recs []results.Trial, res *Result) (*results.WorkloadSummary, error) {
+	sum, checks := r.finishLoad(ctx, r.load, recs)
+	for _, c := range checks {
+		if err := r.Sink.Append(c); err != nil {
+			return sum, fmt.Errorf("recording the check of trial %d: %w", c.Trial, err)
+		}
+		r.logCheck(c)
+	}
+	res.Violations, res.LostWrites = sum.Violations, sum.LostWrites
+	return sum, nil
+}
+
+// closeLoad closes the workload's history log at the end of the run.
+func (r *Runner) closeLoad(log *zap.Logger) {
+	if err := r.load.close(); err != nil {
+		log.Error("closing the workload", zap.Error(err))
+	}
+	r.load = nil
 }

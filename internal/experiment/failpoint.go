@@ -26,6 +26,8 @@ type Injection struct {
 	RetargetReason string
 	// Attempts counts the kill attempts (more than one when the leader moved under us).
 	Attempts int
+	// Heal is the running timed fault (pause, isolation); nil for a kill.
+	Heal *Heal
 }
 
 // Failpoint is the fault a trial injects.
@@ -55,27 +57,36 @@ func (LeaderKill) Name() string { return "kill-leader" }
 
 // Inject implements Failpoint.
 func (f LeaderKill) Inject(ctx context.Context, partition int, before cluster.Leadership) (Injection, error) {
-	attempts := f.Attempts
+	return retryOnLeader(ctx, f.Target, partition, before, f.Attempts, func(ctx context.Context) (Injection, error) {
+		k, err := f.Target.KillLeader(ctx, partition)
+		return Injection{Kill: k}, err
+	})
+}
+
+// retryOnLeader fires act at the partition's current leader, re-reading
+// leader and term before each attempt and trying again (at most attempts
+// times, default 5) while the target refuses because the leader moved.
+func retryOnLeader(ctx context.Context, tgt cluster.Target, partition int, before cluster.Leadership, attempts int,
+	act func(context.Context) (Injection, error)) (Injection, error) {
 	if attempts < 1 {
 		attempts = 5
 	}
 	inj := Injection{Before: before}
 	var refusals []string
 	var lastErr error
-	for inj.Attempts < attempts {
-		inj.Attempts++
-		cur, err := f.reread(ctx, partition)
+	for n := 1; n <= attempts; n++ {
+		cur, err := reread(ctx, tgt, partition)
 		if err != nil {
+			inj.Attempts = n
 			return inj, err
 		}
-		inj.Reread = cur
-		k, err := f.Target.KillLeader(ctx, partition)
+		got, err := act(ctx)
 		if err == nil {
-			inj.Kill = k
-			inj.retarget(refusals)
-			return inj, nil
+			got.Before, got.Reread, got.Attempts = before, cur, n
+			got.retarget(refusals)
+			return got, nil
 		}
-		lastErr = err
+		inj.Reread, inj.Attempts, lastErr = cur, n, err
 		if !errors.Is(err, cluster.ErrNotLeader) && !errors.Is(err, cluster.ErrNoLeader) {
 			break
 		}
@@ -84,18 +95,18 @@ func (f LeaderKill) Inject(ctx context.Context, partition int, before cluster.Le
 			break
 		}
 	}
-	return inj, fmt.Errorf("killing the leader of partition %d (%d attempts): %w", partition, inj.Attempts, lastErr)
+	return inj, fmt.Errorf("failing the leader of partition %d (%d attempts): %w", partition, inj.Attempts, lastErr)
 }
 
 // reread reads the partition's leader, waiting for one while an election runs.
-func (f LeaderKill) reread(ctx context.Context, partition int) (cluster.Leadership, error) {
-	cur, err := f.Target.Leader(ctx, partition)
+func reread(ctx context.Context, tgt cluster.Target, partition int) (cluster.Leadership, error) {
+	cur, err := tgt.Leader(ctx, partition)
 	if errors.Is(err, cluster.ErrNoLeader) {
 		after := uint64(0)
 		if cur.Term > 0 {
 			after = cur.Term - 1
 		}
-		cur, err = f.Target.WaitForLeader(ctx, partition, after)
+		cur, err = tgt.WaitForLeader(ctx, partition, after)
 	}
 	if err != nil {
 		return cur, fmt.Errorf("re-reading the leader of partition %d: %w", partition, err)

@@ -19,6 +19,7 @@ type runLog struct {
 	trials    []results.Trial
 	summaries []results.Summary
 	lost      []results.Lost
+	checks    []results.Check
 }
 
 func readLog(t *testing.T, path string) runLog {
@@ -53,6 +54,9 @@ func readLog(t *testing.T, path string) runLog {
 		case results.TypeLost:
 			out.lost = append(out.lost, results.Lost{})
 			target = &out.lost[len(out.lost)-1]
+		case results.TypeCheck:
+			out.checks = append(out.checks, results.Check{})
+			target = &out.checks[len(out.checks)-1]
 		default:
 			t.Fatalf("%s:%d: unknown record type %q", path, n, head.Type)
 		}

@@ -114,6 +114,26 @@ func (r *Runner) logTrial(log *zap.Logger, rec results.Trial, p *progress) {
 	}
 }
 
+// logCheck logs the checker's verdict on one trial.
+func (r *Runner) logCheck(c results.Check) {
+	fields := []zap.Field{
+		zap.Int("trial", c.Trial), zap.String("scenario", c.Scenario), zap.String("verdict", c.Verdict),
+		zap.Int("ops", c.Ops), zap.Int("keys", c.Keys), zap.Int("stale_reads", c.StaleReads),
+		zap.Int("lost_writes", len(c.LostWrites)), zap.Duration("check", time.Duration(c.CheckNS)),
+	}
+	if c.Reason != "" {
+		fields = append(fields, zap.String("reason", c.Reason))
+	}
+	if c.Visualization != "" {
+		fields = append(fields, zap.Strings("violations", c.Violations), zap.String("visualization", c.Visualization))
+	}
+	if c.Verdict == results.VerdictViolation || len(c.LostWrites) > 0 {
+		r.Log.Error("check: history NOT linearizable", fields...)
+		return
+	}
+	r.Log.Info("check", fields...)
+}
+
 func median(xs []time.Duration) time.Duration {
 	if len(xs) == 0 {
 		return 0
@@ -155,7 +175,14 @@ func (r *Runner) logSummary(log *zap.Logger, res Result, recs []results.Trial, f
 		zap.Duration("median_recovery", median(recovery)),
 		zap.Duration("wall", wall),
 		zap.Bool("interrupted", res.Interrupted))
-	if res.Lost() > 0 {
+	if r.Config.Workload {
+		fields = append(fields, zap.Int("violations", res.Violations), zap.Int("lost_writes", res.LostWrites))
+	}
+	if res.Violations > 0 {
+		log.Error("summary: LINEARIZABILITY VIOLATION in the workload's history", fields...)
+		return
+	}
+	if res.Lost() > 0 || res.LostWrites > 0 {
 		log.Error("summary: DURABILITY VIOLATION: acknowledged writes were lost", fields...)
 		return
 	}

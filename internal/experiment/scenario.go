@@ -71,7 +71,37 @@ const (
 	// restarted on empty data dirs after the ack, so the write is lost by
 	// construction. Never in the default campaign.
 	ControlDataLoss = "control-data-loss"
+	// KillUnderLoad kills the leader while the workload runs.
+	KillUnderLoad = "kill-under-load"
+	// PauseLeader freezes the leader (SIGSTOP) for Config.FaultDuration while the workload runs.
+	PauseLeader = "pause-leader"
+	// IsolateLeader cuts the leader off from its peers (Config.IsolateFrom)
+	// for Config.FaultDuration while the workload runs.
+	IsolateLeader = "isolate-leader"
 )
+
+// loadScenarios run only with the workload.
+var loadScenarios = map[string]bool{KillUnderLoad: true, PauseLeader: true, IsolateLeader: true}
+
+// NeedsWorkload reports whether one of the named scenarios implies the workload.
+func NeedsWorkload(names []string) bool {
+	for _, n := range names {
+		if loadScenarios[strings.TrimSpace(n)] {
+			return true
+		}
+	}
+	return false
+}
+
+// NeedsIsolation reports whether one of the named scenarios cuts links.
+func NeedsIsolation(names []string) bool {
+	for _, n := range names {
+		if strings.TrimSpace(n) == IsolateLeader {
+			return true
+		}
+	}
+	return false
+}
 
 type schedule struct {
 	name  string
@@ -81,17 +111,20 @@ type schedule struct {
 func (s schedule) Name() string  { return s.name }
 func (s schedule) Steps() []Step { return append([]Step(nil), s.steps...) }
 
-func afterAck(delays ...time.Duration) []Step {
+func afterAck(delays ...time.Duration) []Step { return faultAfterAck("", delays...) }
+
+func faultAfterAck(fault string, delays ...time.Duration) []Step {
 	steps := make([]Step, len(delays))
 	for i, d := range delays {
-		steps[i] = Step{Delay: d, Anchor: AfterAck}
+		steps[i] = Step{Delay: d, Anchor: AfterAck, Fault: fault}
 	}
 	return steps
 }
 
 const ms = time.Millisecond
 
-// Scenarios returns the five scenarios of DESIGN.md, in its order, and the positive control.
+// Scenarios returns the five scenarios of DESIGN.md, in its order, the
+// positive control and the three scenarios under load.
 func Scenarios() []Scenario {
 	return []Scenario{
 		schedule{Immediate, afterAck(0, 0, 0)},
@@ -108,6 +141,9 @@ func Scenarios() []Scenario {
 			{Delay: 5 * ms, Anchor: AfterWriteStart},
 		}},
 		schedule{ControlDataLoss, []Step{{Anchor: AfterAck, Fault: results.FaultWipeAll}}},
+		schedule{KillUnderLoad, afterAck(0, 50*ms, 100*ms)},
+		schedule{PauseLeader, faultAfterAck(results.FaultPauseLeader, 0, 50*ms, 100*ms)},
+		schedule{IsolateLeader, faultAfterAck(results.FaultIsolateLeader, 0, 50*ms, 100*ms)},
 	}
 }
 

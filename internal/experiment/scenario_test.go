@@ -1,6 +1,7 @@
 package experiment
 
 import (
+	"cmp"
 	"fmt"
 	"reflect"
 	"slices"
@@ -8,6 +9,8 @@ import (
 	"time"
 
 	"github.com/atomix-failover/atomix-failover/internal/keyspace"
+
+	"github.com/atomix-failover/atomix-failover/internal/results"
 )
 
 func TestScenarios(t *testing.T) {
@@ -16,13 +19,17 @@ func TestScenarios(t *testing.T) {
 		delays     []time.Duration
 		anchor     Anchor
 		backToBack []bool
+		fault      string
 	}{
-		{Immediate, []time.Duration{0, 0, 0}, AfterAck, []bool{false, false, false}},
-		{DuringReplication, []time.Duration{50 * ms, 100 * ms, 200 * ms}, AfterAck, []bool{false, false, false}},
-		{PrecisionTimed, []time.Duration{10 * ms, 25 * ms, 75 * ms}, AfterAck, []bool{false, false, false}},
-		{RapidSequential, []time.Duration{0, 0, 0}, AfterAck, []bool{false, true, true}},
-		{InFlight, []time.Duration{0, 2 * ms, 5 * ms}, AfterWriteStart, []bool{false, false, false}},
-		{ControlDataLoss, []time.Duration{0}, AfterAck, []bool{false}},
+		{Immediate, []time.Duration{0, 0, 0}, AfterAck, []bool{false, false, false}, ""},
+		{DuringReplication, []time.Duration{50 * ms, 100 * ms, 200 * ms}, AfterAck, []bool{false, false, false}, ""},
+		{PrecisionTimed, []time.Duration{10 * ms, 25 * ms, 75 * ms}, AfterAck, []bool{false, false, false}, ""},
+		{RapidSequential, []time.Duration{0, 0, 0}, AfterAck, []bool{false, true, true}, ""},
+		{InFlight, []time.Duration{0, 2 * ms, 5 * ms}, AfterWriteStart, []bool{false, false, false}, ""},
+		{ControlDataLoss, []time.Duration{0}, AfterAck, []bool{false}, results.FaultWipeAll},
+		{KillUnderLoad, []time.Duration{0, 50 * ms, 100 * ms}, AfterAck, []bool{false, false, false}, results.FaultKillLeader},
+		{PauseLeader, []time.Duration{0, 50 * ms, 100 * ms}, AfterAck, []bool{false, false, false}, results.FaultPauseLeader},
+		{IsolateLeader, []time.Duration{0, 50 * ms, 100 * ms}, AfterAck, []bool{false, false, false}, results.FaultIsolateLeader},
 	}
 	all := Scenarios()
 	if len(all) != len(tests) {
@@ -41,6 +48,9 @@ func TestScenarios(t *testing.T) {
 			for j, st := range steps {
 				if st.Delay != tt.delays[j] || st.Anchor != tt.anchor || st.BackToBack != tt.backToBack[j] {
 					t.Errorf("step %d = %+v, want delay %s anchor %s back-to-back %v", j, st, tt.delays[j], tt.anchor, tt.backToBack[j])
+				}
+				if want := cmp.Or(tt.fault, results.FaultKillLeader); st.fault() != want {
+					t.Errorf("step %d fault %q, want %q", j, st.fault(), want)
 				}
 				if st.Anchor == AfterWriteStart && st.Delay > 5*ms {
 					t.Errorf("in-flight delay %s beyond 5ms", st.Delay)
@@ -104,12 +114,12 @@ func TestPlan(t *testing.T) {
 		shuffle    bool
 	}{
 		{"default campaign", 1, DefaultScenarios(), 1, 3, 12, false},
-		{"all six", 1, ScenarioNames(), 1, 3, 16, false},
+		{"all nine", 1, ScenarioNames(), 1, 3, 25, false},
 		{"repeat 3", 7, DefaultScenarios(), 3, 3, 36, false},
 		{"five partitions", 2, DefaultScenarios(), 1, 5, 12, false},
 		{"one partition", 3, []string{Immediate}, 2, 1, 6, false},
 		{"default campaign shuffled", 1, DefaultScenarios(), 1, 3, 12, true},
-		{"all six shuffled, repeat 2", 4, ScenarioNames(), 2, 3, 32, true},
+		{"all nine shuffled, repeat 2", 4, ScenarioNames(), 2, 3, 50, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

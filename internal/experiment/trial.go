@@ -25,6 +25,7 @@ type writeResult struct {
 type clock struct {
 	start, writeStart, requestSent, writeAck, anchor, fired, deadline  time.Time
 	killSent, killDone, newLeader, firstOK, verify, restart, back, end time.Time
+	heal                                                               time.Time
 }
 
 func (c *clock) at(x time.Time) *int64 {
@@ -49,6 +50,7 @@ func between(from, to time.Time) *int64 {
 type trial struct {
 	r     *Runner
 	m     *mapHolder
+	load  *load
 	plan  TrialPlan
 	value string
 	// waitVictim is false when the next trial starts back to back: the
@@ -70,7 +72,7 @@ type trial struct {
 }
 
 func (r *Runner) newTrial(m *mapHolder, runID string, plan TrialPlan, settle *settled, waitVictim bool) *trial {
-	t := &trial{r: r, m: m, plan: plan, value: fmt.Sprintf("%s/%d", runID, plan.Trial), waitVictim: waitVictim}
+	t := &trial{r: r, m: m, load: r.load, plan: plan, value: fmt.Sprintf("%s/%d", runID, plan.Trial), waitVictim: waitVictim}
 	sha := plan.SHA256Partition
 	t.rec = results.Trial{
 		Type:            results.TypeTrial,
@@ -236,6 +238,12 @@ func (t *trial) inject(ctx context.Context) {
 		return
 	}
 	t.killed = true
+	if inj.Heal != nil {
+		t.rec.FaultDurationNS = int64(t.r.Config.FaultDuration)
+		if t.rec.Fault == results.FaultIsolateLeader {
+			t.rec.IsolatedFrom = string(t.r.Config.IsolateFrom)
+		}
+	}
 	k := inj.Kill
 	if k.Unconfirmed != nil {
 		t.fail("kill sent, not confirmed: %v", k.Unconfirmed)
@@ -329,6 +337,10 @@ func (t *trial) awaitVictim(ctx context.Context) {
 	if !t.killed {
 		return
 	}
+	if t.inj.Heal != nil {
+		t.awaitHeal(ctx)
+		return
+	}
 	wait := t.r.Config.VerifyTimeout
 	if !t.waitVictim || ctx.Err() != nil {
 		wait = 0
@@ -368,6 +380,7 @@ func (t *trial) finish(ctx context.Context) {
 		Verify:      c.at(c.verify),
 		Restart:     c.at(c.restart),
 		VictimBack:  c.at(c.back),
+		Heal:        c.at(c.heal),
 		End:         c.at(c.end),
 	}
 	t.rec.ActualDelayNS = between(c.anchor, c.killSent)
@@ -381,4 +394,18 @@ func (t *trial) finish(ctx context.Context) {
 		t.rec.Error = strings.Join(t.errs, "; ")
 	}
 	t.rec.Outcome = results.Outcome(&t.rec)
+	t.rec.ClockNS = t.load.clockNS(c.start)
+	if t.load != nil {
+		t.load.faults(t.faultRecords())
+	}
+}
+
+// awaitHeal waits for a timed fault's end, ending it at once when the
+// campaign is stopped.
+func (t *trial) awaitHeal(ctx context.Context) {
+	d, err := t.inj.Heal.Wait(ctx)
+	t.c.heal = d.EndedAt
+	if err != nil && ctx.Err() == nil {
+		t.fail("%s: %v", t.rec.Fault, err)
+	}
 }
