@@ -85,7 +85,7 @@ func runFake(t *testing.T, cfg Config, d time.Duration, shared bool, setup func(
 	return run{w: w, tgt: tgt, ops: readHistory(t, path, cfg.RunID), stats: w.Stats()}
 }
 
-func readHistory(t *testing.T, path, runID string) []history.Op {
+func readHistory(t testing.TB, path, runID string) []history.Op {
 	t.Helper()
 	f, err := os.Open(path)
 	if err != nil {
