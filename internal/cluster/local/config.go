@@ -30,6 +30,16 @@ type Config struct {
 	StartTimeout time.Duration
 	// Executable is the binary re-executed with the raft-node subcommand (default: this program).
 	Executable string
+	// LinkProxies routes every Raft link between two nodes, and the clients'
+	// connections to each node's API, through TCP proxies on loopback that
+	// the store owns and can cut and heal (IsolateLeader); off by default,
+	// when nodes and clients connect directly. The proxies' ports are
+	// chosen by the kernel, BasePort or not.
+	LinkProxies bool
+
+	// snapshotEntries and compactionOverhead, when non-zero, override
+	// Atomix's snapshot interval and retained log entries (tests).
+	snapshotEntries, compactionOverhead uint64
 }
 
 // DefaultConfig returns Atomix's default timings and a 3×3 store.

@@ -28,7 +28,8 @@ func (s *Store) connectDataPath(ctx context.Context, port int) error {
 	return nil
 }
 
-// protocolConfig names each partition's leader and live followers for the protocol client.
+// protocolConfig names each partition's leader and live followers for the
+// protocol client, at their client proxies when the store has them.
 func (s *Store) protocolConfig() rsmapiv1.ProtocolConfig {
 	view, _ := s.tracker.snapshot()
 	s.mu.Lock()
@@ -40,10 +41,14 @@ func (s *Store) protocolConfig() rsmapiv1.ProtocolConfig {
 			if p := s.procs[i]; p == nil || !p.alive() {
 				continue
 			}
+			addr := spec.apiAddress()
+			if s.links != nil {
+				addr = s.links.apiAddress(i)
+			}
 			if spec.ID == view[g].Leader {
-				pc.Leader = spec.apiAddress()
+				pc.Leader = addr
 			} else {
-				pc.Followers = append(pc.Followers, spec.apiAddress())
+				pc.Followers = append(pc.Followers, addr)
 			}
 		}
 		cfg.Partitions = append(cfg.Partitions, pc)

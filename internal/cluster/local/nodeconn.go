@@ -30,22 +30,28 @@ func dialNode(spec nodeSpec, p *process) (*nodeConn, error) {
 	return &nodeConn{spec: spec, proc: p, conn: conn, client: raftv1.NewNodeClient(conn)}, nil
 }
 
-// bootstrapGroup makes the node a member of group g with every node as a
-// voting member; it is idempotent and repeated after every restart.
-func (nc *nodeConn) bootstrapGroup(ctx context.Context, g int, specs []nodeSpec, electionRTT, heartbeatRTT uint64) error {
+// directMembers lists every node as a voting member at its own Raft port.
+func directMembers(specs []nodeSpec) []raftv1.MemberConfig {
 	members := make([]raftv1.MemberConfig, 0, len(specs))
 	for _, s := range specs {
 		members = append(members, raftv1.MemberConfig{
 			MemberID: raftv1.MemberID(s.ID), Host: "127.0.0.1", Port: int32(s.RaftPort), Role: raftv1.MemberRole_MEMBER,
 		})
 	}
+	return members
+}
+
+// bootstrapGroup makes the node a member of group g with members as its
+// voting members; it is idempotent and repeated after every restart, with
+// the same members (dragonboat checks them against its bootstrap record).
+func (nc *nodeConn) bootstrapGroup(ctx context.Context, g int, members []raftv1.MemberConfig, cfg raftv1.RaftConfig) error {
 	ctx, cancel := context.WithTimeout(ctx, bootstrapTimeout)
 	defer cancel()
 	_, err := nc.client.BootstrapGroup(ctx, &raftv1.BootstrapGroupRequest{
 		GroupID:  raftv1.GroupID(g),
 		MemberID: raftv1.MemberID(nc.spec.ID),
 		Members:  members,
-		Config:   raftv1.RaftConfig{ElectionRTT: electionRTT, HeartbeatRTT: heartbeatRTT},
+		Config:   cfg,
 	}, grpc.WaitForReady(true))
 	return err
 }

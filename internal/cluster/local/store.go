@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/atomix/atomix/runtime/pkg/logging"
+	raftv1 "github.com/atomix/atomix/stores/raft/api/v1"
 	sdkclient "github.com/atomix/go-sdk/pkg/client"
 	"go.uber.org/zap"
 
@@ -54,6 +55,9 @@ type Store struct {
 	back  []time.Time
 	// lastTransfer is when the health wait last asked for a leadership transfer.
 	lastTransfer time.Time
+
+	// links are the Raft link and client proxies (nil without LinkProxies).
+	links *links
 
 	sends  *sendHub
 	data   *dataPath
@@ -114,23 +118,18 @@ func (s *Store) start(ctx context.Context) error {
 	if err := writeSoftSettings(s.dataDir); err != nil {
 		return err
 	}
-	labels := make([]string, 0, 2*s.cfg.Replicas+1)
-	for i := 1; i <= s.cfg.Replicas; i++ {
-		labels = append(labels, fmt.Sprintf("node-%d raft port", i), fmt.Sprintf("node-%d API port", i))
+	if s.cfg.LinkProxies {
+		var err error
+		if s.links, err = listenLinks(s.cfg.Replicas); err != nil {
+			return err
+		}
 	}
-	labels = append(labels, "sidecar port")
-	ports, err := pickPorts(s.cfg.BasePort, labels)
+	ports, err := s.pickNodePorts()
 	if err != nil {
 		return err
 	}
-	for i := 0; i < s.cfg.Replicas; i++ {
-		name := fmt.Sprintf("node-%d", i+1)
-		s.specs = append(s.specs, nodeSpec{
-			ID: uint64(i + 1), Name: name,
-			RaftPort: ports[2*i], APIPort: ports[2*i+1],
-			DataDir: filepath.Join(s.dataDir, name),
-			LogPath: filepath.Join(s.dataDir, name+".log"),
-		})
+	if s.links != nil {
+		s.links.start(s.specs)
 	}
 	s.procs = make([]*process, len(s.specs))
 	s.nodes = make([]*nodeConn, len(s.specs))
@@ -146,8 +145,32 @@ func (s *Store) start(ctx context.Context) error {
 	go s.reconfigureLoop()
 	s.log.Info("embedded Atomix Raft store ready",
 		zap.Int("replicas", s.cfg.Replicas), zap.Int("partitions", s.cfg.Partitions),
-		zap.String("data_dir", s.dataDir), zap.Duration("startup", time.Since(began)))
+		zap.String("data_dir", s.dataDir), zap.Bool("link_proxies", s.links != nil), zap.Duration("startup", time.Since(began)))
 	return nil
+}
+
+// pickNodePorts picks every node's ports and the sidecar's, and fills in
+// the nodes' specs; it returns the ports, the sidecar's last.
+func (s *Store) pickNodePorts() ([]int, error) {
+	labels := make([]string, 0, 2*s.cfg.Replicas+1)
+	for i := 1; i <= s.cfg.Replicas; i++ {
+		labels = append(labels, fmt.Sprintf("node-%d raft port", i), fmt.Sprintf("node-%d API port", i))
+	}
+	labels = append(labels, "sidecar port")
+	ports, err := pickPorts(s.cfg.BasePort, labels)
+	if err != nil {
+		return nil, err
+	}
+	for i := 0; i < s.cfg.Replicas; i++ {
+		name := fmt.Sprintf("node-%d", i+1)
+		s.specs = append(s.specs, nodeSpec{
+			ID: uint64(i + 1), Name: name,
+			RaftPort: ports[2*i], APIPort: ports[2*i+1],
+			DataDir: filepath.Join(s.dataDir, name),
+			LogPath: filepath.Join(s.dataDir, name+".log"),
+		})
+	}
+	return ports, nil
 }
 
 // startAll starts every node and waits until every partition has a leader.
@@ -304,8 +327,17 @@ func (s *Store) watch(nc *nodeConn) {
 }
 
 func (s *Store) bootstrap(ctx context.Context, nc *nodeConn) error {
+	members := directMembers(s.specs)
+	if s.links != nil {
+		var err error
+		if members, err = s.links.members(nc.spec); err != nil {
+			return fmt.Errorf("%s: member list: %w", nc.spec.Name, err)
+		}
+	}
+	cfg := raftv1.RaftConfig{ElectionRTT: s.cfg.ElectionRTT, HeartbeatRTT: s.cfg.HeartbeatRTT,
+		SnapshotEntries: s.cfg.snapshotEntries, CompactionOverhead: s.cfg.compactionOverhead}
 	for g := 1; g <= s.cfg.Partitions; g++ {
-		if err := nc.bootstrapGroup(ctx, g, s.specs, s.cfg.ElectionRTT, s.cfg.HeartbeatRTT); err != nil {
+		if err := nc.bootstrapGroup(ctx, g, members, cfg); err != nil {
 			return fmt.Errorf("%s: bootstrapping group %d: %w%s", nc.spec.Name, g, err, logTail(nc.spec.LogPath))
 		}
 	}
@@ -392,6 +424,9 @@ func (s *Store) close() error {
 		}
 	}
 	s.wg.Wait()
+	if s.links != nil {
+		s.links.close()
+	}
 	if s.dataDir != "" && !s.cfg.KeepData {
 		if err := s.removeData(); err != nil {
 			errs = append(errs, fmt.Errorf("removing data dir %s: %w", s.dataDir, err))
