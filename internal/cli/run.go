@@ -4,15 +4,18 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 	"go.uber.org/zap"
 
 	"github.com/atomix-failover/atomix-failover/internal/cluster"
 	"github.com/atomix-failover/atomix-failover/internal/experiment"
 	"github.com/atomix-failover/atomix-failover/internal/results"
+	"github.com/atomix-failover/atomix-failover/internal/workload"
 )
 
 // DefaultOut is the results log the campaign appends to by default.
@@ -47,7 +50,12 @@ func newRunCommand(s Streams, logger loggerFunc) *cobra.Command {
 	fs.BoolVar(&cfg.RealtimeTimer, "realtime-timer", cfg.RealtimeTimer, "spin the last 2ms before each kill under SCHED_FIFO when permitted (Linux, CAP_SYS_NICE), for sub-millisecond kill timing on a busy machine")
 	fs.DurationVar(&cfg.ProbeInterval, "probe-interval", cfg.ProbeInterval, "spacing of recovery probe writes")
 	fs.DurationVar(&cfg.ProbeTimeout, "probe-timeout", cfg.ProbeTimeout, "deadline of each recovery probe write (at least 1s, so that overlapping probes never cut a slow success)")
+	addLoadFlags(fs, &cfg)
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
+		cfg = cfg.WithWorkload()
+		if experiment.NeedsIsolation(cfg.Scenarios) {
+			tf.local.LinkProxies = true
+		}
 		if err := cfg.Validate(); err != nil {
 			return usageError(err)
 		}
@@ -87,6 +95,7 @@ func runCampaign(ctx context.Context, tf *targetFlags, cfg experiment.Config, ou
 		}
 	}()
 	cfg.Target = targetConfig(tf)
+	cfg.HistoryDir, cfg.HistoryPrefix = filepath.Dir(w.Path()), strings.TrimSuffix(filepath.Base(w.Path()), filepath.Ext(w.Path()))
 	return withTarget(ctx, tf, log, func(ctx context.Context, tgt cluster.Target) error {
 		began := time.Now()
 		r := &experiment.Runner{Target: tgt, Sink: w, Log: log.Named("campaign"), Config: cfg}
@@ -103,8 +112,8 @@ func runCampaign(ctx context.Context, tf *targetFlags, cfg experiment.Config, ou
 // (1) outranks every other failure, then a failed campaign (2 when the target
 // failed), then an interruption (130).
 func campaignExit(res experiment.Result, err error, out string) error {
-	if n := res.Lost(); n > 0 {
-		msg := fmt.Sprintf("durability violation: %d acknowledged write(s) lost (run %s, see %s)", n, res.RunID, out)
+	if res.Failed() {
+		msg := violationMessage(res, out)
 		if err != nil {
 			return &ExitError{Code: ExitViolation, Err: fmt.Errorf("%s; then the campaign failed: %w", msg, err)}
 		}
@@ -120,4 +129,43 @@ func campaignExit(res experiment.Result, err error, out string) error {
 		return &ExitError{Code: ExitInterrupted, Err: fmt.Errorf("interrupted after %d trial(s) (run %s)", res.Trials, res.RunID)}
 	}
 	return nil
+}
+
+// violationMessage says what a failed run recorded.
+func violationMessage(res experiment.Result, out string) string {
+	var parts []string
+	if n := res.Lost(); n > 0 {
+		parts = append(parts, fmt.Sprintf("durability violation: %d acknowledged write(s) lost", n))
+	}
+	if res.LostWrites > 0 {
+		parts = append(parts, fmt.Sprintf("durability violation: %d acknowledged workload write(s) lost", res.LostWrites))
+	}
+	if res.Violations > 0 {
+		parts = append(parts, fmt.Sprintf("linearizability violation in %d trial(s)", res.Violations))
+	}
+	return fmt.Sprintf("%s (run %s, see %s)", strings.Join(parts, "; "), res.RunID, out)
+}
+
+// addLoadFlags adds the workload's and the timed faults' flags.
+func addLoadFlags(fs *pflag.FlagSet, cfg *experiment.Config) {
+	fs.BoolVar(&cfg.Workload, "workload", cfg.Workload, "run concurrent clients through every trial, record their history beside --out and check it (implied by "+strings.Join([]string{experiment.KillUnderLoad, experiment.PauseLeader, experiment.IsolateLeader}, ", ")+")")
+	fs.IntVar(&cfg.Load.Clients, "clients", workload.DefaultClients, "workload: concurrent clients, each with its own Atomix client")
+	fs.Float64Var(&cfg.Load.Rate, "rate", workload.DefaultRate, "workload: operations per second of all clients together")
+	fs.DurationVar(&cfg.FaultDuration, "fault-duration", cfg.FaultDuration, "how long pause-leader pauses and isolate-leader cuts off the leader")
+	fs.Var((*sideFlag)(&cfg.IsolateFrom), "isolate-from", "isolate-leader cuts the leader off from its peers (Raft links) or from its clients")
+	fs.DurationVar(&cfg.CheckTimeout, "check-timeout", cfg.CheckTimeout, "workload: time limit of each trial's linearizability check (undecided: unknown)")
+}
+
+// sideFlag is --isolate-from.
+type sideFlag cluster.Side
+
+func (s *sideFlag) String() string { return string(*s) }
+func (s *sideFlag) Type() string   { return "peers|clients" }
+func (s *sideFlag) Set(v string) error {
+	switch cluster.Side(v) {
+	case cluster.SidePeers, cluster.SideClients:
+		*s = sideFlag(v)
+		return nil
+	}
+	return fmt.Errorf("want %s or %s", cluster.SidePeers, cluster.SideClients)
 }

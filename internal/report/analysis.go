@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"github.com/atomix-failover/atomix-failover/internal/results"
 )
@@ -24,6 +25,9 @@ const MaxKeptWarnings = 1000
 type Input struct {
 	Name string
 	R    io.Reader
+	// Dir is the directory the log's relative paths (history, visualizations)
+	// are relative to; "" is the working directory.
+	Dir string
 }
 
 // Options select what Analyze reports.
@@ -34,6 +38,22 @@ type Options struct {
 	Merge bool
 	// OnTrial, when set, is called for every trial analyzed, in log order.
 	OnTrial func(t *results.Trial, m Metrics) error
+	// CheckTimeout bounds the re-check of one trial's history (0: DefaultCheckTimeout).
+	CheckTimeout time.Duration
+	// NoRecheck reports the recorded check records only; histories are
+	// still read for the load metrics.
+	NoRecheck bool
+	// MaxHistoryOps caps the operations held of one run's history (0: DefaultMaxHistoryOps).
+	MaxHistoryOps int
+	// OpenHistory opens a history log (nil: the file, when it is a regular one).
+	OpenHistory func(path string) (io.ReadCloser, error)
+	// LinkDir is the directory the report's links are relative to (the
+	// output file's); "" leaves them as resolved from the log's directory.
+	LinkDir string
+	// VisualizationDir, when set, is where the re-check writes porcupine's
+	// view of the first violating key of a trial whose check record names
+	// none, as "<run>.trial-<n>.<key>.html".
+	VisualizationDir string
 }
 
 // Warning is a problem with the input that did not stop the analysis.
@@ -81,6 +101,37 @@ func (a *Analysis) Lost() int {
 	for i := range a.Reports {
 		r := &a.Reports[i]
 		n += r.Outcomes.Lost + r.PositiveControl.Detected + r.FinalRead.Counted
+	}
+	return n
+}
+
+// Violations is the number of trials whose workload check found a
+// violation over all reports: a recorded or re-checked verdict violation,
+// or a stale read.
+func (a *Analysis) Violations() int {
+	n := 0
+	for i := range a.Reports {
+		for _, w := range a.Reports[i].Workload {
+			for _, t := range w.Trials {
+				if t.CountsAsViolation {
+					n++
+				}
+			}
+		}
+	}
+	return n
+}
+
+// WorkloadLost is the number of the workload's lost writes over all reports
+// (recorded or re-checked, counted once per key).
+func (a *Analysis) WorkloadLost() int {
+	n := 0
+	for i := range a.Reports {
+		for _, w := range a.Reports[i].Workload {
+			for _, t := range w.Trials {
+				n += t.LostWrites
+			}
+		}
 	}
 	return n
 }

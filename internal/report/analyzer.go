@@ -23,13 +23,16 @@ type analyzer struct {
 	seen map[string]bool
 	// marks holds the positive-control trials and the trials recorded lost.
 	marks map[trialRef]mark
+	// wl holds the runs with a workload; dir is the directory of the input being read.
+	wl  map[string]*wlRun
+	dir string
 }
 
 func newAnalyzer(opts Options) *analyzer {
 	an := &analyzer{
 		a:    &Analysis{Merged: opts.Merge, Warnings: []Warning{}},
 		opts: opts, runs: map[string]*RunInfo{}, accs: map[string]*accumulator{},
-		seen: map[string]bool{}, marks: map[trialRef]mark{},
+		seen: map[string]bool{}, marks: map[trialRef]mark{}, wl: map[string]*wlRun{},
 	}
 	if opts.Merge {
 		an.merged = newAccumulator()
@@ -42,6 +45,7 @@ func (an *analyzer) read(in Input) error {
 	r := results.NewReader(in.R)
 	sum := InputSummary{Name: in.Name}
 	first := len(an.a.Warnings)
+	an.dir = in.Dir
 	for {
 		rec, err := r.Next()
 		if errors.Is(err, io.EOF) {
@@ -74,6 +78,7 @@ func (an *analyzer) record(input string, rec results.Record) error {
 		return nil
 	}
 	info, acc := an.run(runID)
+	an.workloadRecord(input, rec)
 	switch {
 	case rec.Run != nil:
 		if info.HasRunRecord {
@@ -172,6 +177,7 @@ func (an *analyzer) finish() *Analysis {
 	}
 	for i := range an.a.Reports {
 		r := &an.a.Reports[i]
+		an.workloads(r)
 		if c := r.PositiveControl; c.Verdict == ControlFailed {
 			an.a.warn("", 0, "%s: positive control failed: detector did not see the loss in %d of %d control trials (%s)",
 				r.Title, c.Missed, c.Trials, strings.Join(c.MissedTrials, ", "))
@@ -207,6 +213,8 @@ func recordRunID(rec results.Record) string {
 		return rec.Summary.RunID
 	case rec.Lost != nil:
 		return rec.Lost.RunID
+	case rec.Check != nil:
+		return rec.Check.RunID
 	}
 	return ""
 }

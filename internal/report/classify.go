@@ -18,7 +18,7 @@ const scenarioControl = "control-data-loss"
 type kind struct {
 	// anchor is the trial's anchor, or the version 1 rule's when absent.
 	anchor string
-	// fault is the trial's fault, FaultKillLeader when absent.
+	// fault is the trial's fault, FaultKillLeader when absent or unknown.
 	fault string
 	// control is true for the positive control (fault wipe-all).
 	control bool
@@ -51,8 +51,9 @@ const (
 // classify returns t's kind.
 func classify(t *results.Trial) kind {
 	k := kind{anchor: anchorOf(t), fault: results.FaultKillLeader}
-	if t.Fault == results.FaultWipeAll {
-		k.fault = results.FaultWipeAll
+	switch t.Fault {
+	case results.FaultWipeAll, results.FaultPauseLeader, results.FaultIsolateLeader:
+		k.fault = t.Fault
 	}
 	k.control = k.fault == results.FaultWipeAll
 	k.ackBeforeKill = k.anchor == results.AnchorWriteStart && t.AckBeforeKill
@@ -100,7 +101,7 @@ func termIncrease(t *results.Trial) (uint64, bool) {
 func kindWarnings(t *results.Trial) []string {
 	var out []string
 	switch t.Fault {
-	case "", results.FaultKillLeader, results.FaultWipeAll:
+	case "", results.FaultKillLeader, results.FaultWipeAll, results.FaultPauseLeader, results.FaultIsolateLeader:
 	default:
 		out = append(out, "unknown fault "+quoteShort(t.Fault)+": analysed as kill-leader")
 	}

@@ -4,6 +4,7 @@ import (
 	"encoding/csv"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 
 	"github.com/atomix-failover/atomix-failover/internal/results"
@@ -30,23 +31,67 @@ var CSVColumns = []string{
 	"rule_outcome", "t_request_sent", "t_restart", "t_victim_back",
 }
 
-// CSVWriter streams trials as CSV rows.
+// CSVWriter streams trials as CSV rows. The header is written with the
+// first row: with the WorkloadCSVColumns when that row's trial has a
+// workload (clock_ns); rows are then held until Finish, which adds the
+// workload columns, else streamed.
 type CSVWriter struct {
-	w   *csv.Writer
-	row []string
+	w      *csv.Writer
+	row    []string
+	header bool
+	wide   bool
+	held   []heldRow
+	// narrow lists the runs with a workload whose rows lack its columns.
+	narrow []string
 }
 
-// NewCSVWriter writes the header row to w and returns a writer of trial rows.
+// heldRow is a row of a wide CSV waiting for its workload columns.
+type heldRow struct {
+	ref   trialRef
+	cells []string
+}
+
+// NewCSVWriter returns a writer of trial rows to w.
 func NewCSVWriter(w io.Writer) (*CSVWriter, error) {
-	c := &CSVWriter{w: csv.NewWriter(w), row: make([]string, 0, len(CSVColumns))}
-	if err := c.w.Write(CSVColumns); err != nil {
-		return nil, fmt.Errorf("writing CSV header: %w", err)
-	}
-	return c, nil
+	return &CSVWriter{w: csv.NewWriter(w), row: make([]string, 0, len(CSVColumns))}, nil
 }
 
-// Trial writes t's row with its derived metrics m.
+// writeHeader writes the header, with the workload columns when wide.
+func (c *CSVWriter) writeHeader(wide bool) error {
+	c.header, c.wide = true, wide
+	cols := CSVColumns
+	if wide {
+		cols = append(append([]string(nil), CSVColumns...), WorkloadCSVColumns...)
+	}
+	if err := c.w.Write(cols); err != nil {
+		return fmt.Errorf("writing CSV header: %w", err)
+	}
+	return nil
+}
+
+// Trial writes t's row with its derived metrics m (holds it, in a CSV with workload columns).
 func (c *CSVWriter) Trial(t *results.Trial, m Metrics) error {
+	if !c.header {
+		if err := c.writeHeader(t.ClockNS != nil); err != nil {
+			return err
+		}
+	}
+	r := c.trialCells(t, m)
+	if c.wide {
+		c.held = append(c.held, heldRow{ref: trialRef{t.RunID, t.Trial}, cells: appendTrialWorkload(slices.Clone(r), t)})
+		return nil
+	}
+	if t.ClockNS != nil && !slices.Contains(c.narrow, t.RunID) {
+		c.narrow = append(c.narrow, t.RunID)
+	}
+	if err := c.w.Write(r); err != nil {
+		return fmt.Errorf("writing CSV row for trial %d of run %s: %w", t.Trial, t.RunID, err)
+	}
+	return nil
+}
+
+// trialCells are t's cells of CSVColumns.
+func (c *CSVWriter) trialCells(t *results.Trial, m Metrics) []string {
 	r := c.row[:0]
 	r = append(r, t.RunID, strconv.Itoa(t.Trial), t.Scenario, strconv.FormatInt(t.DelayNS, 10),
 		strconv.Itoa(t.Partition), t.Key, t.Outcome, t.Write.Status, t.Verify.Status, strconv.Itoa(t.Verify.Attempts))
@@ -65,10 +110,7 @@ func (c *CSVWriter) Trial(t *results.Trial, m Metrics) error {
 	}
 	r = appendV2(r, t, m)
 	c.row = r
-	if err := c.w.Write(r); err != nil {
-		return fmt.Errorf("writing CSV row for trial %d of run %s: %w", t.Trial, t.RunID, err)
-	}
-	return nil
+	return r
 }
 
 // appendV2 appends the columns schema version 2 added.
@@ -110,8 +152,13 @@ func appendLeader(r []string, l *results.Leader) []string {
 	return append(r, strconv.FormatUint(l.Member, 10), strconv.FormatUint(l.Term, 10))
 }
 
-// Flush writes any buffered rows.
+// Flush writes any buffered rows (and the header, when no row came).
 func (c *CSVWriter) Flush() error {
+	if !c.header {
+		if err := c.writeHeader(false); err != nil {
+			return err
+		}
+	}
 	c.w.Flush()
 	if err := c.w.Error(); err != nil {
 		return fmt.Errorf("writing CSV: %w", err)

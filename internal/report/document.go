@@ -69,5 +69,8 @@ func newReportDoc(r *Report) reportDoc {
 		splitSection("VICTIM BACK BEFORE NEW LEADER", "victim back", r.ByVictimBack, victimNote),
 		splitSection("BY ELECTION ROUNDS", "term increase", r.ByRounds, roundsNote),
 		termsSection(r), correlationSection(r))
+	for i := range r.Workload {
+		doc.sections = append(doc.sections, workloadSections(&r.Workload[i])...)
+	}
 	return doc
 }

@@ -5,10 +5,10 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
-
-	"github.com/atomix-failover/atomix-failover/internal/results"
+	"time"
 )
 
 // Formats are the output formats, the first the default.
@@ -24,12 +24,22 @@ type Config struct {
 	Merge bool
 	// Out is the output file; empty or "-" is standard output.
 	Out string
+	// CheckTimeout bounds the re-check of one trial's history (0: DefaultCheckTimeout).
+	CheckTimeout time.Duration
+	// NoRecheck uses the recorded check records only.
+	NoRecheck bool
+	// MaxHistoryOps caps the operations held of one run's history (0: DefaultMaxHistoryOps).
+	MaxHistoryOps int
 }
 
 // Result is what an invocation found, for the exit status.
 type Result struct {
 	Lost     int
 	Warnings int
+	// Violations counts the trials whose workload check found a violation;
+	// WorkloadLost the workload's lost writes.
+	Violations   int
+	WorkloadLost int
 }
 
 // Execute reads cfg.Logs, writes the report in cfg.Format and returns the
@@ -54,11 +64,14 @@ func Execute(cfg Config, stdin io.Reader, stdout, stderr io.Writer) (Result, err
 	}
 	defer closeAll()
 
-	var a *Analysis
+	var (
+		a      *Analysis
+		narrow []string
+	)
 	if cfg.Format == "csv" {
-		a, err = writeCSVFile(cfg, inputs, stdout)
+		a, narrow, err = writeCSVFile(cfg, inputs, stdout)
 	} else {
-		a, err = Analyze(inputs, Options{RunID: cfg.RunID, Merge: cfg.Merge})
+		a, err = Analyze(inputs, analyzeOptions(cfg))
 		if err == nil {
 			err = writeOutput(cfg.Out, stdout, func(w io.Writer) error { return render(cfg.Format, w, a) })
 		}
@@ -67,7 +80,19 @@ func Execute(cfg Config, stdin io.Reader, stdout, stderr io.Writer) (Result, err
 		return Result{}, err
 	}
 	reportToStderr(stderr, cfg.Format, a)
-	return Result{Lost: a.Lost(), Warnings: a.WarningCount}, nil
+	workloadToStderr(stderr, cfg.Format, a, narrow)
+	return Result{Lost: a.Lost(), Warnings: a.WarningCount, Violations: a.Violations(), WorkloadLost: a.WorkloadLost()}, nil
+}
+
+// analyzeOptions are the options of cfg's analysis; links are made relative
+// to the output file's directory, where the re-check's visualizations go.
+func analyzeOptions(cfg Config) Options {
+	o := Options{RunID: cfg.RunID, Merge: cfg.Merge, CheckTimeout: cfg.CheckTimeout, NoRecheck: cfg.NoRecheck, MaxHistoryOps: cfg.MaxHistoryOps}
+	if cfg.Out != "" && cfg.Out != "-" {
+		o.LinkDir = filepath.Dir(cfg.Out)
+		o.VisualizationDir = o.LinkDir
+	}
+	return o
 }
 
 // reportToStderr counts the warnings on stderr; for CSV, which has no room
@@ -151,7 +176,7 @@ func openInputs(paths []string, stdin io.Reader) ([]Input, func(), error) {
 			return nil, nil, fmt.Errorf("%w: opening results log: %w", ErrBadInput, err)
 		}
 		files = append(files, f)
-		inputs = append(inputs, Input{Name: p, R: f})
+		inputs = append(inputs, Input{Name: p, R: f, Dir: filepath.Dir(p)})
 	}
 	return inputs, closeAll, nil
 }
@@ -180,24 +205,28 @@ func writeOutput(out string, stdout io.Writer, write func(io.Writer) error) erro
 	return err
 }
 
-// writeCSVFile streams one CSV row per trial while analyzing.
-func writeCSVFile(cfg Config, inputs []Input, stdout io.Writer) (*Analysis, error) {
-	var a *Analysis
+// writeCSVFile streams one CSV row per trial while analyzing; it also
+// returns the runs whose workload columns are left out.
+func writeCSVFile(cfg Config, inputs []Input, stdout io.Writer) (*Analysis, []string, error) {
+	var (
+		a      *Analysis
+		narrow []string
+	)
 	err := writeOutput(cfg.Out, stdout, func(w io.Writer) error {
 		cw, err := NewCSVWriter(w)
 		if err != nil {
 			return err
 		}
-		a, err = Analyze(inputs, Options{RunID: cfg.RunID, Merge: cfg.Merge, OnTrial: func(t *results.Trial, m Metrics) error {
-			return cw.Trial(t, m)
-		}})
-		if err != nil {
+		opts := analyzeOptions(cfg)
+		opts.OnTrial = cw.Trial
+		if a, err = Analyze(inputs, opts); err != nil {
 			return err
 		}
-		return cw.Flush()
+		narrow, err = cw.Finish(a)
+		return err
 	})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return a, nil
+	return a, narrow, nil
 }

@@ -65,11 +65,16 @@ var mdReplacer = strings.NewReplacer(`\`, `\\`, "|", `\|`, "*", `\*`, "_", `\_`,
 // mdEscape escapes the characters markdown would interpret.
 func mdEscape(s string) string { return mdReplacer.Replace(s) }
 
-// titleCase turns an upper-case section title into "Title case".
+// titleCase turns an upper-case section title into "Title case"; a part in
+// parentheses at its end is kept as it is (a run ID).
 func titleCase(s string) string {
 	if s == "" {
 		return s
 	}
-	lower := strings.ToLower(s)
-	return strings.ToUpper(lower[:1]) + lower[1:]
+	head, tail := s, ""
+	if i := strings.Index(s, " ("); i > 0 && strings.HasSuffix(s, ")") {
+		head, tail = s[:i], s[i:]
+	}
+	lower := strings.ToLower(head)
+	return strings.ToUpper(lower[:1]) + lower[1:] + tail
 }

@@ -219,6 +219,9 @@ type Report struct {
 	// victim_back_before_new_leader; ByRounds by the term increase.
 	ByVictimBack []SplitRow `json:"by_victim_back_before_new_leader"`
 	ByRounds     []SplitRow `json:"by_election_rounds"`
+	// Workload is the workload analysis of each of the report's runs that
+	// had one; absent without.
+	Workload []RunWorkload `json:"workload,omitempty"`
 
 	// Chart data, not part of the JSON report.
 	recoverySorted []float64

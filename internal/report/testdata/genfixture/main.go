@@ -13,8 +13,15 @@
 // outcome the outcome rule disagrees with, a trial that began on an
 // unhealthy store, censored trials, and a lost record from the final read.
 //
+// workload.ndjson (-workload HISTORY, schema version 2 with a workload): one
+// run of three trials under a concurrent workload (see workload.go): a kill
+// under load that loses a write-once key acknowledged 5 ms before the kill,
+// a pause, and an isolation with one stale read (a violation); their check
+// records as the runner writes them; the history log goes to HISTORY.
+//
 //	go run ./internal/report/testdata/genfixture > internal/report/testdata/campaign.ndjson
 //	go run ./internal/report/testdata/genfixture -v2 > internal/report/testdata/campaign-v2.ndjson
+//	go run ./internal/report/testdata/genfixture -workload internal/report/testdata/workload.history.ndjson > internal/report/testdata/workload.ndjson
 package main
 
 import (
@@ -142,7 +149,12 @@ var defaultCampaign = []spec{
 
 func main() {
 	v2 := flag.Bool("v2", false, "write the schema version 2 fixture")
+	wl := flag.String("workload", "", "write the workload fixture, its history to this file")
 	flag.Parse()
+	if *wl != "" {
+		emitWorkload(*wl)
+		return
+	}
 	if *v2 {
 		emitV2()
 		return
