@@ -16,7 +16,10 @@ type StaleRead struct {
 
 // LostWrite is the acknowledged put of a write-once key that the final read did not find.
 type LostWrite struct {
-	Key   string     `json:"key"`
+	Key string `json:"key"`
+	// Trial is the trial the loss is counted in: the write's, or the trial
+	// of a wipe of every member after its acknowledgement (history.TargetAll).
+	Trial int        `json:"trial"`
 	Write history.Op `json:"write"`
 	Final history.Op `json:"final"`
 	// Fault is the kill, pause or partition the age is measured to; nil when the trial has none.
@@ -25,7 +28,10 @@ type LostWrite struct {
 	AgeNS *int64 `json:"age_ns,omitempty"`
 }
 
-// StaleReads finds the answered gets, final reads included, that read a value older than one acknowledged before.
+// StaleReads finds the answered gets that read a value older than one
+// acknowledged before they were invoked. Final reads are left out: what
+// they miss is a lost write (write-once keys) or a violation of the window
+// they close (hot keys).
 func StaleReads(ops []history.Op) []StaleRead {
 	byKey := groupByKey(ops)
 	var out []StaleRead
@@ -40,7 +46,7 @@ func keyStaleReads(key string, ops []history.Op) []StaleRead {
 	written := writesByValue(ops)
 	var out []StaleRead
 	for _, op := range ops {
-		if op.Op != history.OpGet || !answered(op) {
+		if op.Op != history.OpGet || !answered(op) || op.Client == history.FinalClient {
 			continue
 		}
 		if newer, ok := idx.newer(readSeen(op, written), op.InvokeNS); ok {
@@ -181,8 +187,12 @@ func keyLostWrite(key string, ops []history.Op, faults []history.Fault) (LostWri
 	if !ok || (final.Read != nil && *final.Read == put.Value) {
 		return LostWrite{}, false
 	}
-	lw := LostWrite{Key: key, Write: put, Final: final}
-	if f, ok := faultFor(put, faults); ok {
+	lw := LostWrite{Key: key, Trial: put.Trial, Write: put, Final: final}
+	if f, ok := wipeAfter(*put.CompleteNS, faults); ok {
+		lw.Trial = f.Trial
+		age := f.StartNS - *put.CompleteNS
+		lw.Fault, lw.AgeNS = &f, &age
+	} else if f, ok := faultFor(put, faults); ok {
 		age := f.StartNS - *put.CompleteNS
 		lw.Fault, lw.AgeNS = &f, &age
 	}
@@ -238,4 +248,23 @@ func trialFaults(trial int, faults []history.Fault) []history.Fault {
 
 func disruptive(kind string) bool {
 	return kind == history.FaultKill || kind == history.FaultPause || kind == history.FaultPartition
+}
+
+// wipeAfter is the first wipe of every member (a kill of history.TargetAll)
+// that started at or after t: it destroys every write acknowledged before
+// it by construction.
+func wipeAfter(t int64, faults []history.Fault) (history.Fault, bool) {
+	var first history.Fault
+	found := false
+	for _, f := range faults {
+		if IsWipe(f) && f.StartNS >= t && (!found || f.StartNS < first.StartNS) {
+			first, found = f, true
+		}
+	}
+	return first, found
+}
+
+// IsWipe says whether a fault killed every member and wiped its data (the positive control).
+func IsWipe(f history.Fault) bool {
+	return f.Fault == history.FaultKill && f.Target == history.TargetAll
 }

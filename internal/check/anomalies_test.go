@@ -1,6 +1,7 @@
 package check
 
 import (
+	"cmp"
 	"reflect"
 	"testing"
 
@@ -71,12 +72,19 @@ func TestStaleReads(t *testing.T) {
 			},
 		},
 		{
-			name: "newer cas and a stale final read",
+			name: "newer cas and a stale read",
+			ops: []history.Op{
+				put("c1", "k", "a", 0, 10, 1), cas("c2", "k", "b", 1, 20, 30, 2),
+				get("c3", "k", "a", 40, 50, 1),
+			},
+			want: [][2]string{{"a", "b"}},
+		},
+		{
+			name: "a final read is not a stale read",
 			ops: []history.Op{
 				put("c1", "k", "a", 0, 10, 1), cas("c2", "k", "b", 1, 20, 30, 2),
 				get("final", "k", "a", 40, 50, 1),
 			},
-			want: [][2]string{{"a", "b"}},
 		},
 		{
 			name: "failed writes are not newer",
@@ -114,20 +122,23 @@ func TestLostWrites(t *testing.T) {
 		lost   bool
 		age    *int64
 		fault  string
+		trial  int
 	}{
-		{"kill after the ack", []history.Op{acked, get("final", "k", "", 1000, 1010, 0)}, []history.Fault{kill(2, 130)}, true, at(30), "kill"},
-		{"first of two faults after the ack", []history.Op{acked, get("final", "k", "", 1000, 1010, 0)}, []history.Fault{pause, kill(2, 130), restart}, true, at(30), "kill"},
-		{"pause after the ack", []history.Op{acked, get("final", "k", "", 1000, 1010, 0)}, []history.Fault{restart, pause}, true, at(50), "pause"},
-		{"kill before the ack only", []history.Op{acked, get("final", "k", "", 1000, 1010, 0)}, []history.Fault{kill(2, 40), kill(2, 90)}, true, at(-10), "kill"},
-		{"kill in another trial", []history.Op{acked, get("final", "k", "", 1000, 1010, 0)}, []history.Fault{kill(3, 130)}, true, nil, ""},
-		{"another value at the final read", []history.Op{acked, get("final", "k", "w", 1000, 1010, 7)}, []history.Fault{kill(2, 130)}, true, at(30), "kill"},
-		{"the last final read decides", []history.Op{acked, get("final", "k", "", 1000, 1010, 0), get("final", "k", "v", 1100, 1110, 1)}, nil, false, nil, ""},
-		{"durable", []history.Op{acked, get("final", "k", "v", 1000, 1010, 1)}, []history.Fault{kill(2, 130)}, false, nil, ""},
-		{"two puts", []history.Op{acked, put("c1", "k", "w", 200, 300, 2), get("final", "k", "", 1000, 1010, 0)}, nil, false, nil, ""},
-		{"a failed second put", []history.Op{acked, failed(put("c1", "k", "w", 200, 300, 0)), get("final", "k", "", 1000, 1010, 0)}, nil, true, nil, ""},
-		{"unanswered put", []history.Op{unknown(acked), get("final", "k", "", 1000, 1010, 0)}, nil, false, nil, ""},
-		{"no final read", []history.Op{acked, get("c2", "k", "", 1000, 1010, 0)}, nil, false, nil, ""},
-		{"unanswered final read", []history.Op{acked, unknown(get("final", "k", "", 1000, 1010, 0))}, nil, false, nil, ""},
+		{"kill after the ack", []history.Op{acked, get("final", "k", "", 1000, 1010, 0)}, []history.Fault{kill(2, 130)}, true, at(30), "kill", 0},
+		{"first of two faults after the ack", []history.Op{acked, get("final", "k", "", 1000, 1010, 0)}, []history.Fault{pause, kill(2, 130), restart}, true, at(30), "kill", 0},
+		{"pause after the ack", []history.Op{acked, get("final", "k", "", 1000, 1010, 0)}, []history.Fault{restart, pause}, true, at(50), "pause", 0},
+		{"kill before the ack only", []history.Op{acked, get("final", "k", "", 1000, 1010, 0)}, []history.Fault{kill(2, 40), kill(2, 90)}, true, at(-10), "kill", 0},
+		{"kill in another trial", []history.Op{acked, get("final", "k", "", 1000, 1010, 0)}, []history.Fault{kill(3, 130)}, true, nil, "", 0},
+		{"another value at the final read", []history.Op{acked, get("final", "k", "w", 1000, 1010, 7)}, []history.Fault{kill(2, 130)}, true, at(30), "kill", 0},
+		{"the last final read decides", []history.Op{acked, get("final", "k", "", 1000, 1010, 0), get("final", "k", "v", 1100, 1110, 1)}, nil, false, nil, "", 0},
+		{"durable", []history.Op{acked, get("final", "k", "v", 1000, 1010, 1)}, []history.Fault{kill(2, 130)}, false, nil, "", 0},
+		{"two puts", []history.Op{acked, put("c1", "k", "w", 200, 300, 2), get("final", "k", "", 1000, 1010, 0)}, nil, false, nil, "", 0},
+		{"a failed second put", []history.Op{acked, failed(put("c1", "k", "w", 200, 300, 0)), get("final", "k", "", 1000, 1010, 0)}, nil, true, nil, "", 0},
+		{"unanswered put", []history.Op{unknown(acked), get("final", "k", "", 1000, 1010, 0)}, nil, false, nil, "", 0},
+		{"no final read", []history.Op{acked, get("c2", "k", "", 1000, 1010, 0)}, nil, false, nil, "", 0},
+		{"unanswered final read", []history.Op{acked, unknown(get("final", "k", "", 1000, 1010, 0))}, nil, false, nil, "", 0},
+		{"a later wipe of every member takes the loss", []history.Op{acked, get("final", "k", "", 1000, 1010, 0)}, []history.Fault{kill(2, 130), wipe(4, 600)}, true, at(500), "kill", 4},
+		{"a wipe before the ack does not", []history.Op{acked, get("final", "k", "", 1000, 1010, 0)}, []history.Fault{wipe(1, 50), kill(2, 130)}, true, at(30), "kill", 2},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -145,6 +156,9 @@ func TestLostWrites(t *testing.T) {
 			if kind := faultKind(lw.Fault); kind != tt.fault {
 				t.Errorf("fault = %q, want %q", kind, tt.fault)
 			}
+			if want := cmp.Or(tt.trial, 2); lw.Trial != want {
+				t.Errorf("counted in trial %d, want %d", lw.Trial, want)
+			}
 		})
 	}
 }
@@ -161,4 +175,10 @@ func faultKind(f *history.Fault) string {
 		return ""
 	}
 	return f.Fault
+}
+
+func wipe(trial int, start int64) history.Fault {
+	f := kill(trial, start)
+	f.Target = history.TargetAll
+	return f
 }

@@ -53,7 +53,7 @@ func TestCheck(t *testing.T) {
 				get("final", "k2", "", 100, 110, 0),
 			}),
 			faults: []history.Fault{kill(1, 25)},
-			want:   Violation, violations: []string{"k2"}, stale: 1, lost: 1,
+			want:   Violation, violations: []string{"k2"}, stale: 0, lost: 1,
 		},
 		{
 			name: "unknown put that the final read shows applied",

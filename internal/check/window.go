@@ -12,73 +12,82 @@ import (
 // the window runs from the last quiescent point (no answered operation on
 // the key in flight) before the trial's first operation on the key to the
 // first quiescent point after its last: every answered operation invoked in
-// it, and every unanswered one invoked before its end (it may have taken
+// it, and every unanswered write invoked before its end (it may have taken
 // effect at any later time). Everything before the window is summed up by
 // the key's unknown state at its start; everything after it follows every
 // operation inside. When only final reads follow the window they join it,
 // so that an acknowledged write the final read misses is judged with its
-// trial.
-func TrialOps(ops []history.Op, trial int) []history.Op {
-	byKey := map[string][]history.Op{}
-	touched := map[string]bool{}
-	for _, op := range ops {
-		byKey[op.Key] = append(byKey[op.Key], op)
-		if op.Trial == trial && op.Client != history.FinalClient {
-			touched[op.Key] = true
-		}
-	}
+// trial — unless a wipe of every member (IsWipe) in a later trial came in
+// between: the loss is that trial's (LostWrite.Trial).
+func TrialOps(ops []history.Op, faults []history.Fault, trial int) []history.Op {
 	var out []history.Op
-	for _, key := range sortedKeys(byKey) {
-		if touched[key] {
-			out = append(out, keyWindow(byKey[key], trial)...)
-		}
+	wipes := wipesOf(faults)
+	for _, k := range keyHistories(ops) {
+		out = append(out, k.window(trial, wipes)...)
 	}
 	return out
 }
 
-// keyWindow is TrialOps for one key's operations.
-func keyWindow(ops []history.Op, trial int) []history.Op {
+// keyHistory is one key's operations in order of invocation, with what
+// cutting windows needs.
+type keyHistory struct {
+	key   string
+	ops   []history.Op
+	quiet []bool
+	// spans holds each trial's first and last operation (final reads aside).
+	spans map[int][2]int
+}
+
+// keyHistories groups a history by key, in key order.
+func keyHistories(ops []history.Op) []*keyHistory {
+	byKey := groupByKey(ops)
+	out := make([]*keyHistory, 0, len(byKey))
+	for _, key := range sortedKeys(byKey) {
+		out = append(out, newKeyHistory(key, byKey[key]))
+	}
+	return out
+}
+
+func newKeyHistory(key string, ops []history.Op) *keyHistory {
 	sort.SliceStable(ops, func(i, j int) bool { return ops[i].InvokeNS < ops[j].InvokeNS })
-	from, to := trialSpan(ops, trial)
-	quiet := quiescent(ops)
-	for from > 0 && !quiet[from] {
+	k := &keyHistory{key: key, ops: ops, quiet: quiescent(ops), spans: map[int][2]int{}}
+	for i, op := range ops {
+		if op.Client == history.FinalClient {
+			continue
+		}
+		sp, ok := k.spans[op.Trial]
+		if !ok {
+			sp[0] = i
+		}
+		sp[1] = i
+		k.spans[op.Trial] = sp
+	}
+	return k
+}
+
+// window is TrialOps for this key; nil when the trial did not operate on it.
+func (k *keyHistory) window(trial int, wipes []history.Fault) []history.Op {
+	sp, ok := k.spans[trial]
+	if !ok {
+		return nil
+	}
+	from, to := sp[0], sp[1]+1
+	for from > 0 && !k.quiet[from] {
 		from--
 	}
-	to++
-	for to < len(ops) && !quiet[to] {
+	for to < len(k.ops) && !k.quiet[to] {
 		to++
 	}
-	if onlyFinal(ops[to:]) {
-		to = len(ops)
-	}
-	end := int64(math.MaxInt64)
-	if to < len(ops) {
-		end = ops[to].InvokeNS
+	if to < len(k.ops) && onlyFinal(k.ops[to:]) && !wipedBetween(wipes, trial, k.ops[to-1].InvokeNS, k.ops[to].InvokeNS) {
+		to = len(k.ops)
 	}
 	var out []history.Op
-	for i, op := range ops {
-		switch {
-		case i >= from && i < to:
-			out = append(out, op)
-		case !answered(op) && isWrite(op) && op.InvokeNS < end:
+	for _, op := range k.ops[:from] {
+		if !answered(op) && isWrite(op) {
 			out = append(out, op)
 		}
 	}
-	return out
-}
-
-// trialSpan is the index of the trial's first and last operation in ops.
-func trialSpan(ops []history.Op, trial int) (int, int) {
-	first, last := -1, -1
-	for i, op := range ops {
-		if op.Trial == trial && op.Client != history.FinalClient {
-			if first < 0 {
-				first = i
-			}
-			last = i
-		}
-	}
-	return first, last
+	return append(out, k.ops[from:to]...)
 }
 
 // quiescent reports, for each index i, whether no answered operation
@@ -103,4 +112,24 @@ func onlyFinal(ops []history.Op) bool {
 		}
 	}
 	return true
+}
+
+func wipesOf(faults []history.Fault) []history.Fault {
+	var out []history.Fault
+	for _, f := range faults {
+		if IsWipe(f) {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// wipedBetween says whether a wipe of a trial other than trial started in [from, to].
+func wipedBetween(wipes []history.Fault, trial int, from, to int64) bool {
+	for _, w := range wipes {
+		if w.Trial != trial && w.StartNS >= from && w.StartNS <= to {
+			return true
+		}
+	}
+	return false
 }

@@ -1,6 +1,7 @@
 package check
 
 import (
+	"reflect"
 	"testing"
 
 	"github.com/atomix-failover/atomix-failover/internal/history"
@@ -83,7 +84,7 @@ func TestTrialOpsWindow(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := TrialOps(tt.ops, tt.trial)
+			got := TrialOps(tt.ops, nil, tt.trial)
 			var names []string
 			for _, op := range got {
 				names = append(names, describe(op))
@@ -107,7 +108,7 @@ func TestOpenStartIsNeededForAWindow(t *testing.T) {
 	ops := TrialOps([]history.Op{
 		inTrial(put("c1", "k", "a", 10, 20, 1), 1),
 		inTrial(get("c2", "k", "a", 100, 110, 1), 2),
-	}, 2)
+	}, nil, 2)
 	if v := Check(ops, Options{}).Verdict; v != Violation {
 		t.Fatalf("closed start: verdict %s, want violation (the window starts mid-history)", v)
 	}
@@ -149,4 +150,57 @@ func describe(op history.Op) string {
 		return "get " + *op.Read
 	}
 	return op.Op + " " + op.Value
+}
+
+func TestTrialOpsWipe(t *testing.T) {
+	ops := []history.Op{
+		inTrial(put("c1", "w", "a", 10, 20, 1), 1),
+		inTrial(get(history.FinalClient, "w", "", 500, 510, 0), 2),
+	}
+	if got := TrialOps(ops, []history.Fault{wipe(2, 300)}, 1); len(got) != 1 {
+		t.Errorf("window across a later trial's wipe: %v, want the put alone (the loss is the wipe's)", got)
+	}
+	if got := TrialOps(ops, []history.Fault{wipe(1, 300)}, 1); len(got) != 2 {
+		t.Errorf("window across the trial's own wipe: %v, want the put and the final read", got)
+	}
+	if got := TrialOps(ops, []history.Fault{kill(2, 300)}, 1); len(got) != 2 {
+		t.Errorf("window across a kill: %v, want the put and the final read", got)
+	}
+}
+
+func TestCheckTrials(t *testing.T) {
+	ops := []history.Op{
+		inTrial(put("c1", "k", "a", 10, 20, 1), 1),
+		inTrial(get("c2", "k", "a", 30, 40, 1), 1),
+		inTrial(put("c1", "w1", "x", 50, 60, 1), 1),
+		inTrial(put("c1", "k", "b", 100, 110, 2), 2),
+		inTrial(get("c2", "k", "a", 120, 130, 1), 2),
+		inTrial(put("c1", "w2", "y", 150, 160, 1), 3),
+		inTrial(get(history.FinalClient, "w1", "x", 900, 910, 1), 3),
+		inTrial(get(history.FinalClient, "w2", "", 900, 910, 0), 3),
+	}
+	faults := []history.Fault{kill(1, 25), kill(2, 115), wipe(3, 200)}
+	got := CheckTrials(ops, faults, Trials(ops), Options{})
+	want := []struct {
+		verdict          Verdict
+		violations       []string
+		ops, stale, lost int
+	}{
+		{Linearizable, nil, 3, 0, 0},
+		{Violation, []string{"k"}, 2, 1, 0},
+		{Violation, []string{"w2"}, 1, 0, 1},
+	}
+	if len(got) != len(want) {
+		t.Fatalf("%d results, want %d", len(got), len(want))
+	}
+	for i, w := range want {
+		g := got[i]
+		if g.Trial != i+1 || g.Verdict != w.verdict || !reflect.DeepEqual(g.Violations, w.violations) ||
+			g.Ops != w.ops || len(g.StaleReads) != w.stale || len(g.LostWrites) != w.lost {
+			t.Errorf("trial %d: %s %v ops %d stale %d lost %d, want %+v", g.Trial, g.Verdict, g.Violations, g.Ops, len(g.StaleReads), len(g.LostWrites), w)
+		}
+	}
+	if lw := got[2].LostWrites; len(lw) == 1 && (lw[0].Key != "w2" || lw[0].AgeNS == nil || *lw[0].AgeNS != 40) {
+		t.Errorf("lost write %+v, want w2 aged 40 ns at the wipe", lw[0])
+	}
 }

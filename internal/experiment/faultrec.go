@@ -32,7 +32,7 @@ func (t *trial) faultRecords() []history.Fault {
 	case results.FaultIsolateLeader:
 		return []history.Fault{rec(history.FaultPartition, victim, c.killSent, c.heal)}
 	case results.FaultWipeAll:
-		victim = "all"
+		victim = history.TargetAll
 	}
 	out := []history.Fault{rec(history.FaultKill, victim, c.killSent, c.killDone)}
 	if !c.restart.IsZero() {

@@ -5,7 +5,6 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
-	"time"
 
 	"go.uber.org/zap"
 
@@ -14,10 +13,9 @@ import (
 	"github.com/atomix-failover/atomix-failover/internal/results"
 )
 
-// checkTrials reads the run's history back and judges each trial's
-// operations: a linearizability verdict on the trial's window
-// (check.TrialOps), the stale reads it invoked and the write-once keys it
-// acknowledged that the final read missed.
+// checkTrials reads the run's history back and judges each trial
+// (check.CheckTrials): a linearizability verdict on the trial's window, the
+// stale reads it invoked and the lost writes counted in it.
 func (r *Runner) checkTrials(l *load, recs []results.Trial) ([]results.Check, error) {
 	f, err := os.Open(l.hist.Path())
 	if err != nil {
@@ -31,32 +29,36 @@ func (r *Runner) checkTrials(l *load, recs []results.Trial) ([]results.Check, er
 	for _, w := range warnings {
 		l.log.Warn("history line skipped", zap.Int("line", w.Line), zap.String("why", w.Msg))
 	}
-	stale := staleByTrial(check.StaleReads(ops))
-	lost := lostByTrial(check.LostWrites(ops, faults))
-	out := make([]results.Check, 0, len(recs))
-	for _, rec := range recs {
-		out = append(out, r.checkTrial(l, rec, ops, trialFaults(faults, rec.Trial), stale[rec.Trial], lost[rec.Trial]))
+	trials := make([]int, len(recs))
+	for i, rec := range recs {
+		trials[i] = rec.Trial
+	}
+	judged := check.CheckTrials(ops, faults, trials, check.Options{Timeout: r.Config.CheckTimeout})
+	out := make([]results.Check, len(recs))
+	for i, rec := range recs {
+		out[i] = r.checkRecord(l, rec, judged[i], faults)
 	}
 	return out, nil
 }
 
-// checkTrial judges one trial.
-func (r *Runner) checkTrial(l *load, rec results.Trial, ops []history.Op, faults []history.Fault, stale int, lost []results.LostWrite) results.Check {
-	window := check.TrialOps(ops, rec.Trial)
-	began := time.Now()
-	res := check.Check(window, check.Options{Timeout: r.Config.CheckTimeout, OpenStart: true})
+// checkRecord is the record of one trial's judgement; it writes the
+// visualization of the first violating key.
+func (r *Runner) checkRecord(l *load, rec results.Trial, j check.TrialResult, faults []history.Fault) results.Check {
 	c := results.Check{
 		Type: results.TypeCheck, RunID: rec.RunID, Trial: rec.Trial, Scenario: rec.Scenario,
-		Verdict: string(res.Verdict), Ops: trialOpCount(ops, rec.Trial), Keys: len(res.Keys),
-		Violations: res.Violations, StaleReads: stale, LostWrites: lost, CheckNS: int64(time.Since(began)),
+		Verdict: string(j.Verdict), Ops: j.Ops, Keys: len(j.Keys), Violations: j.Violations,
+		StaleReads: len(j.StaleReads), CheckNS: int64(j.Duration),
 	}
-	for _, k := range res.Keys {
+	for _, w := range j.LostWrites {
+		c.LostWrites = append(c.LostWrites, results.LostWrite{Key: w.Key, AgeNS: w.AgeNS})
+	}
+	for _, k := range j.Keys {
 		if k.Verdict == check.Unknown && c.Reason == "" {
 			c.Reason = fmt.Sprintf("key %s: %s", k.Key, k.Reason)
 		}
 	}
-	if len(res.Violations) > 0 {
-		c.Visualization = r.visualize(l, rec.Trial, window, res.Violations[0], faults)
+	if len(j.Violations) > 0 {
+		c.Visualization = r.visualize(l, rec.Trial, j.Window, j.Violations[0], faults)
 	}
 	return c
 }
@@ -80,42 +82,6 @@ func (r *Runner) visualize(l *load, trial int, window []history.Op, key string, 
 		return ""
 	}
 	return name
-}
-
-func trialOpCount(ops []history.Op, trial int) int {
-	n := 0
-	for _, op := range ops {
-		if op.Trial == trial && op.Client != history.FinalClient {
-			n++
-		}
-	}
-	return n
-}
-
-func trialFaults(faults []history.Fault, trial int) []history.Fault {
-	var out []history.Fault
-	for _, f := range faults {
-		if f.Trial == trial {
-			out = append(out, f)
-		}
-	}
-	return out
-}
-
-func staleByTrial(reads []check.StaleRead) map[int]int {
-	out := map[int]int{}
-	for _, s := range reads {
-		out[s.Read.Trial]++
-	}
-	return out
-}
-
-func lostByTrial(lost []check.LostWrite) map[int][]results.LostWrite {
-	out := map[int][]results.LostWrite{}
-	for _, w := range lost {
-		out[w.Write.Trial] = append(out[w.Write.Trial], results.LostWrite{Key: w.Key, AgeNS: w.AgeNS})
-	}
-	return out
 }
 
 // tally adds the trials' verdicts to the workload's summary: the worst

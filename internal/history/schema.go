@@ -35,6 +35,10 @@ const (
 	FaultHeal      = "heal"
 )
 
+// TargetAll is the target of a fault on every member: the positive
+// control's kill and wipe of all of them.
+const TargetAll = "all"
+
 // FinalClient is the client name of the final reads at the end of a run.
 const FinalClient = "final"
 

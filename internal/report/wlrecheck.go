@@ -60,7 +60,7 @@ func (rc *rechecker) trial(n int, idx []int32, want bool) recheckResult {
 	for _, key := range rc.touched(idx) {
 		in = rc.appendKeyOps(in, key, n)
 	}
-	window := check.TrialOps(in, n)
+	window := check.TrialOps(in, nil, n)
 	res := check.Check(window, rc.opts)
 	rr := recheckResult{verdict: string(res.Verdict), violations: res.Violations, reason: unknownReason(res.Keys),
 		staleReads: rc.stale[n], ran: true}

@@ -319,7 +319,7 @@ func TestRecheckWindowsMatchTrialOps(t *testing.T) {
 		for _, key := range rc.touched(byTrial[n]) {
 			in = rc.appendKeyOps(in, key, n)
 		}
-		got, want := check.TrialOps(in, n), check.TrialOps(all, n)
+		got, want := check.TrialOps(in, nil, n), check.TrialOps(all, nil, n)
 		if len(in) >= len(all) || !reflect.DeepEqual(got, want) {
 			t.Errorf("trial %d: %d ops handed over, window of %d ops, want %d", n, len(in), len(got), len(want))
 		}
@@ -361,7 +361,7 @@ func TestRecheckWindowsMatchTrialOpsRandom(t *testing.T) {
 			for _, key := range rc.touched(byTrial[n]) {
 				in = rc.appendKeyOps(in, key, n)
 			}
-			if got, want := check.TrialOps(in, n), check.TrialOps(all, n); !reflect.DeepEqual(got, want) {
+			if got, want := check.TrialOps(in, nil, n), check.TrialOps(all, nil, n); !reflect.DeepEqual(got, want) {
 				t.Fatalf("seed %d trial %d: window of %d ops, want %d", seed, n, len(got), len(want))
 			}
 		}
