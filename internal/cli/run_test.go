@@ -294,3 +294,89 @@ func TestRestartDelayFlag(t *testing.T) {
 		})
 	}
 }
+
+// TestWorkloadOnRealStore runs kill-under-load and then the positive
+// control under the workload on the real embedded store: the histories of
+// the kills check linearizable (the checker's negative control on a real
+// history), and the wipe's is a violation naming the write-once keys it
+// wrote that the final read missed; every write acknowledged before the
+// wipe is counted lost in the control trial, with its age at the wipe.
+func TestWorkloadOnRealStore(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a real Atomix Raft store")
+	}
+	dir := t.TempDir()
+	out := filepath.Join(dir, "load.log")
+	var stderr bytes.Buffer
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	defer cancel()
+	code := Run(ctx, []string{"run", "--target", "local", "--scenarios", "kill-under-load,control-data-loss", "--workload",
+		"--clients", "4", "--rate", "200", "--out", out}, Streams{Stdout: &bytes.Buffer{}, Stderr: &stderr})
+	if code != ExitViolation {
+		t.Fatalf("exit %d, want %d:\n%s", code, ExitViolation, stderr.String())
+	}
+	var header *results.Run
+	var checks []results.Check
+	readRecords(t, out, func(rec results.Record) {
+		if rec.Run != nil {
+			header = rec.Run
+		}
+		if rec.Check != nil {
+			checks = append(checks, *rec.Check)
+		}
+	})
+	if header == nil || header.History == "" {
+		t.Fatalf("run header %+v: want the history named", header)
+	}
+	if _, err := os.Stat(filepath.Join(dir, header.History)); err != nil {
+		t.Fatalf("history: %v", err)
+	}
+	if len(checks) != 4 {
+		t.Fatalf("%d check records, want 4", len(checks))
+	}
+	for _, c := range checks[:3] {
+		if c.Verdict != results.VerdictLinearizable || c.Ops == 0 || len(c.LostWrites) != 0 {
+			t.Errorf("kill-under-load trial %d: %+v, want linearizable with operations", c.Trial, c)
+		}
+	}
+	control := checks[3]
+	if control.Verdict != results.VerdictViolation || len(control.LostWrites) == 0 || control.Visualization == "" {
+		t.Fatalf("control trial: %+v, want a violation with lost writes and a visualization", control)
+	}
+	violating := map[string]bool{}
+	for _, k := range control.Violations {
+		violating[k] = true
+	}
+	named := 0
+	for _, w := range control.LostWrites {
+		if w.AgeNS == nil || *w.AgeNS < 0 {
+			t.Errorf("lost write %s: age %v, want the time from its ack to the wipe", w.Key, w.AgeNS)
+		}
+		if violating[w.Key] {
+			named++
+		}
+	}
+	if named == 0 {
+		t.Errorf("no lost write among the violating keys of the control trial (%d lost, %d violating)", len(control.LostWrites), len(control.Violations))
+	}
+}
+
+func readRecords(t *testing.T, path string, fn func(results.Record)) {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = f.Close() }()
+	rd := results.NewReader(f)
+	for {
+		rec, err := rd.Next()
+		if err != nil {
+			break
+		}
+		fn(rec)
+	}
+	if rd.WarningCount() > 0 {
+		t.Errorf("results log warnings: %v", rd.Warnings())
+	}
+}
