@@ -133,7 +133,7 @@ func checkKeys(byKey map[string][]history.Op, opts Options) []KeyResult {
 }
 
 func checkKey(key string, ops []history.Op, deadline time.Time, opts Options) KeyResult {
-	pops, err := operations(ops)
+	pops, err := operations(pruneUnseen(ops))
 	if err != nil {
 		return KeyResult{Key: key, Verdict: Unknown, Reason: ReasonUnsupported, Ops: len(ops)}
 	}

@@ -12,8 +12,8 @@ import (
 // the window runs from the last quiescent point (no answered operation on
 // the key in flight) before the trial's first operation on the key to the
 // first quiescent point after its last: every answered operation invoked in
-// it, and every unanswered write invoked before its end (it may have taken
-// effect at any later time). Everything before the window is summed up by
+// it, and every unanswered write invoked before it (it may have taken
+// effect at any later time) unless nothing ever read it (pruneUnseenWith). Everything before the window is summed up by
 // the key's unknown state at its start; everything after it follows every
 // operation inside. When only final reads follow the window they join it,
 // so that an acknowledged write the final read misses is judged with its
@@ -36,6 +36,8 @@ type keyHistory struct {
 	quiet []bool
 	// spans holds each trial's first and last operation (final reads aside).
 	spans map[int][2]int
+	// versions are the versions answered on the key (pruneUnseenWith).
+	versions map[uint64]bool
 }
 
 // keyHistories groups a history by key, in key order.
@@ -50,7 +52,7 @@ func keyHistories(ops []history.Op) []*keyHistory {
 
 func newKeyHistory(key string, ops []history.Op) *keyHistory {
 	sort.SliceStable(ops, func(i, j int) bool { return ops[i].InvokeNS < ops[j].InvokeNS })
-	k := &keyHistory{key: key, ops: ops, quiet: quiescent(ops), spans: map[int][2]int{}}
+	k := &keyHistory{key: key, ops: ops, quiet: quiescent(ops), spans: map[int][2]int{}, versions: answeredVersions(ops)}
 	for i, op := range ops {
 		if op.Client == history.FinalClient {
 			continue
@@ -87,7 +89,7 @@ func (k *keyHistory) window(trial int, wipes []history.Fault) []history.Op {
 			out = append(out, op)
 		}
 	}
-	return append(out, k.ops[from:to]...)
+	return pruneUnseenWith(append(out, k.ops[from:to]...), k.versions)
 }
 
 // quiescent reports, for each index i, whether no answered operation
