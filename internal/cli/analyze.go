@@ -17,11 +17,11 @@ import (
 const analyzeMemoryLimit = 160 << 20
 
 // analyzeMemoryLimitFor is the soft memory limit for histories of at most
-// maxOps operations: the base limit, plus twice their held size (the
-// history, and one trial's window or one key's operations converted for
-// the checker), plus the checker's search state.
+// maxOps operations: the base limit, plus their size at the re-check's
+// peak (the held history, its records for the checker and the checker's
+// copies of them), plus the checker's search state.
 func analyzeMemoryLimitFor(maxOps int) int64 {
-	return analyzeMemoryLimit + 2*min(int64(maxOps), 1<<40)*report.HistoryOpBytes + report.RecheckMemoryLimit
+	return analyzeMemoryLimit + min(int64(maxOps), 1<<40)*report.HistoryOpBytes + report.RecheckMemoryLimit
 }
 
 func newAnalyzeCommand(s Streams) *cobra.Command {
@@ -68,7 +68,8 @@ func runAnalyze(s Streams, cfg report.Config, args []string) error {
 	}
 	if os.Getenv("GOMEMLIMIT") == "" {
 		// The analyzer keeps about 52 bytes per trial and, for a workload,
-		// at most --max-history-ops operations of one run at a time; a soft
+		// at most --max-history-ops operations of one run at a time (up to
+		// report.HistoryOpBytes each while they are re-checked); a soft
 		// limit keeps the garbage collector's headroom from doubling that.
 		debug.SetMemoryLimit(analyzeMemoryLimitFor(cfg.MaxHistoryOps))
 	}

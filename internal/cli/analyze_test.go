@@ -24,8 +24,8 @@ func TestAnalyzeMemoryLimit(t *testing.T) {
 	if got := analyzeMemoryLimitFor(0); got != analyzeMemoryLimit+report.RecheckMemoryLimit {
 		t.Errorf("no history: %d", got)
 	}
-	if got, want := analyzeMemoryLimitFor(5_000_000), int64(analyzeMemoryLimit+2*5_000_000*report.HistoryOpBytes+report.RecheckMemoryLimit); got != want {
-		t.Errorf("5M operations: %d, want %d", got, want)
+	if got, want := analyzeMemoryLimitFor(2_000_000), int64(analyzeMemoryLimit+2_000_000*report.HistoryOpBytes+report.RecheckMemoryLimit); got != want {
+		t.Errorf("2M operations: %d, want %d", got, want)
 	}
 }
 

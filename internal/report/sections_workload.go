@@ -16,9 +16,13 @@ var workloadDefinitions = []string{
 	"ok/s = ok operations invoked in the phase / the phase's length (before: from the trial's first invocation; after: to its last completion); " +
 		"err = (fail + unknown) / operations invoked in the phase. Unavailability: per client, the longest time within the trial's span " +
 		"(first invocation to last completion) without a successful completion by that client; p50 and max over the clients (scenario rows: over every client of every trial).",
-	"Lost writes by age at the fault (fault start − ack, ms; bins hold their lower bound; <0: acknowledged after the trial's last fault started; " +
-		"no age: no fault recorded), the union by key of the recorded check and the re-check. Verdict: the re-check's, else the recorded one; " +
-		"unknown never counts as linearizable. A trial counts as a violation when either check says violation or finds a stale read.",
+	"Stale reads: reads invoked in the trial that read a value older than one acknowledged before they were invoked; final reads are not " +
+		"stale reads (what they miss is a lost write or a violation). Lost writes: acknowledged write-once keys the final read did not find, " +
+		"counted in the trial of the write or, when a wipe of every member (kill of target all) followed the ack, in the wipe's trial.",
+	"Lost writes by age at the fault (fault start − ack, ms, the wipe's when one took the loss; bins hold their lower bound; <0: acknowledged " +
+		"after the trial's last fault started; no age: no fault recorded), the union by key of the recorded check and the re-check. Verdict: " +
+		"the re-check's, else the recorded one; unknown never counts as linearizable. A trial counts as a violation when either check says " +
+		"violation or finds a stale read.",
 }
 
 // workloadSections are the sections of one run's workload analysis.
@@ -66,7 +70,8 @@ func checkLine(w *RunWorkload) string {
 	case w.HistoryStatus != HistoryAnalyzed:
 		return "not re-checked (history not available): the recorded check records"
 	}
-	return fmt.Sprintf("re-checked here: each trial's window (check.TrialOps, open start), timeout %s s per trial", fmtNum(w.CheckTimeoutMS/1000))
+	return fmt.Sprintf("re-checked here as the runner checks (check.CheckTrials: each trial's window from an open start, its stale reads "+
+		"and lost writes), timeout %s s per trial", fmtNum(w.CheckTimeoutMS/1000))
 }
 
 func prefixed(prefix string, labels []string) []string {

@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/atomix-failover/atomix-failover/internal/check"
 	"github.com/atomix-failover/atomix-failover/internal/results"
 )
 
@@ -30,20 +29,30 @@ func (an *analyzer) buildWorkload(w *wlRun, rank func(string) int) RunWorkload {
 		Trials: []WorkloadTrial{}, Scenarios: []WorkloadGroup{},
 	}
 	h := an.openRunHistory(w, &rw)
+	trials := w.trialNumbers()
 	var tc *trialContext
 	if h != nil && !h.tooLarge {
-		tc = newTrialContext(h, an.opts.NoRecheck, an.checkTimeout(), opTimeoutNS(w.config))
-		if tc.rc != nil {
-			tc.rc.vizDir = an.opts.VisualizationDir
+		tc = &trialContext{h: h, byTrial: h.byTrial(), opTimeout: opTimeoutNS(w.config)}
+		if !an.opts.NoRecheck {
+			tc.rechecked = an.rechecker(w, h).judge(h, trials)
 		}
 	}
-	for _, n := range w.trialNumbers() {
+	for _, n := range trials {
 		wt := an.workloadTrial(w, n, h, tc)
 		rw.Trials = append(rw.Trials, wt)
 		rw.Verdicts.add(wt.Verdict)
 	}
 	rw.Scenarios = workloadGroups(rw.Trials, rank)
 	return rw
+}
+
+// rechecker re-checks run w, visualizing the violations its check records
+// do not.
+func (an *analyzer) rechecker(w *wlRun, h *runHistory) *rechecker {
+	return &rechecker{
+		runID: w.runID, faults: h.faults, timeout: an.checkTimeout(), vizDir: an.opts.VisualizationDir,
+		wantViz: func(n int) bool { return w.checks[n] == nil || w.checks[n].Visualization == "" },
+	}
 }
 
 func (an *analyzer) checkTimeout() time.Duration {
@@ -150,7 +159,7 @@ func (an *analyzer) workloadTrial(w *wlRun, n int, h *runHistory, tc *trialConte
 	switch {
 	case tc != nil:
 		tc.measure(&wt, t)
-		f.rr, f.lost = tc.recheck(n, f.rec == nil || f.rec.Visualization == "")
+		f.rr = tc.recheck(n)
 	case h != nil && !an.opts.NoRecheck:
 		f.rr = &recheckResult{verdict: results.VerdictUnknown, reason: ReasonHistoryTooLarge}
 	case h == nil:
@@ -196,32 +205,20 @@ func (an *analyzer) link(dir, path string) string {
 }
 
 // trialContext is what the analysis of a run's trials shares: the history,
-// its indexes, the run's lost writes and the re-checker (nil: --no-recheck).
+// its index by trial and the re-check of each trial (nil: --no-recheck).
 type trialContext struct {
 	h         *runHistory
 	byTrial   map[int][]int32
-	lost      map[int][]check.LostWrite
-	rc        *rechecker
+	rechecked map[int]recheckResult
 	opTimeout int64
 	charted   int
 }
 
-func newTrialContext(h *runHistory, noRecheck bool, timeout time.Duration, opTimeout int64) *trialContext {
-	tc := &trialContext{h: h, byTrial: h.byTrial(), opTimeout: opTimeout}
-	if !noRecheck {
-		byKey := h.byKey()
-		tc.lost = h.lostWrites(byKey)
-		tc.rc = newRechecker(h, byKey, timeout)
+// recheck is the re-check of trial n; nil with --no-recheck.
+func (tc *trialContext) recheck(n int) *recheckResult {
+	if tc.rechecked == nil {
+		return nil
 	}
-	return tc
-}
-
-// recheck re-checks trial n, visualizing a violation when viz; nil
-// without a re-checker.
-func (tc *trialContext) recheck(n int, viz bool) (*recheckResult, []check.LostWrite) {
-	if tc.rc == nil {
-		return nil, nil
-	}
-	rr := tc.rc.trial(n, tc.byTrial[n], viz)
-	return &rr, tc.lost[n]
+	rr := tc.rechecked[n]
+	return &rr
 }

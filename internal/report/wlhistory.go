@@ -37,11 +37,6 @@ var (
 	opStatuses = []string{history.StatusOK, history.StatusFail, history.StatusUnknown}
 )
 
-// Indexes of opKinds and opStatuses.
-const (
-	kindGet = 1
-)
-
 const (
 	statusOK uint8 = iota
 	statusFail
@@ -179,10 +174,18 @@ func (h *runHistory) op(c *hop) history.Op {
 	return op
 }
 
+// records are the held operations as history records, for the checker;
+// their pointers point into h.ops.
+func (h *runHistory) records() []history.Op {
+	out := make([]history.Op, len(h.ops))
+	for i := range h.ops {
+		out[i] = h.op(&h.ops[i])
+	}
+	return out
+}
+
 // answered says whether the store acknowledged c.
 func (c *hop) answered() bool { return c.status == statusOK && c.complete != noComplete }
-
-func (c *hop) isWrite() bool { return c.kind != kindGet }
 
 // byTrial indexes the operations of each trial, final reads left out, in order of invocation.
 func (h *runHistory) byTrial() map[int][]int32 {
@@ -191,18 +194,6 @@ func (h *runHistory) byTrial() map[int][]int32 {
 		if c := &h.ops[i]; c.client != h.final {
 			out[int(c.trial)] = append(out[int(c.trial)], int32(i))
 		}
-	}
-	for _, idx := range out {
-		h.sortByInvoke(idx)
-	}
-	return out
-}
-
-// byKey indexes the operations on each key, in order of invocation.
-func (h *runHistory) byKey() map[string][]int32 {
-	out := map[string][]int32{}
-	for i := range h.ops {
-		out[h.ops[i].key] = append(out[h.ops[i].key], int32(i))
 	}
 	for _, idx := range out {
 		h.sortByInvoke(idx)

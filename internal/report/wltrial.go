@@ -62,9 +62,16 @@ func medianMax(x []float64) (Float, Float) {
 
 // trialFindings are what the recorded check and the re-check found of a trial.
 type trialFindings struct {
-	rec  *results.Check
-	rr   *recheckResult
-	lost []check.LostWrite
+	rec *results.Check
+	rr  *recheckResult
+}
+
+// lost are the re-check's lost writes of the trial.
+func (f trialFindings) lost() []check.LostWrite {
+	if f.rr == nil {
+		return nil
+	}
+	return f.rr.lost
 }
 
 // resolve sets the reported verdict, stale reads, violation keys and lost
@@ -88,7 +95,7 @@ func (wt *WorkloadTrial) resolve(f trialFindings, fallback string) {
 	}
 	slices.Sort(wt.ViolationKeys)
 	wt.ViolationKeys = slices.Compact(wt.ViolationKeys)
-	wt.Lost = mergeLost(rec, f.lost)
+	wt.Lost = mergeLost(rec, f.lost())
 	wt.LostWrites = len(wt.Lost)
 	for _, l := range wt.Lost {
 		wt.LostByAge.add(l.ageNS)
@@ -142,8 +149,8 @@ func (f trialFindings) disagreement() string {
 	if f.rr.staleReads != f.rec.StaleReads {
 		diffs = append(diffs, fmt.Sprintf("%d stale reads (recorded %d)", f.rr.staleReads, f.rec.StaleReads))
 	}
-	if len(f.lost) != len(f.rec.LostWrites) {
-		diffs = append(diffs, fmt.Sprintf("%d lost writes (recorded %d)", len(f.lost), len(f.rec.LostWrites)))
+	if lost := f.lost(); len(lost) != len(f.rec.LostWrites) {
+		diffs = append(diffs, fmt.Sprintf("%d lost writes (recorded %d)", len(lost), len(f.rec.LostWrites)))
 	}
 	return strings.Join(diffs, "; ")
 }

@@ -15,10 +15,10 @@ var unsafeName = regexp.MustCompile(`[^A-Za-z0-9._-]+`)
 // visualize writes porcupine's view of key's window in trial n to the
 // visualization directory and returns its path.
 func (rc *rechecker) visualize(n int, window []history.Op, key string) (string, error) {
-	name := fmt.Sprintf("%s.trial-%d.%s.html", unsafeName.ReplaceAllString(rc.h.runID, "_"), n, unsafeName.ReplaceAllString(key, "_"))
+	name := fmt.Sprintf("%s.trial-%d.%s.html", unsafeName.ReplaceAllString(rc.runID, "_"), n, unsafeName.ReplaceAllString(key, "_"))
 	path := filepath.Join(rc.vizDir, name)
 	var faults []history.Fault
-	for _, f := range rc.h.faults {
+	for _, f := range rc.faults {
 		if f.Trial == n {
 			faults = append(faults, f)
 		}

@@ -14,10 +14,14 @@ const (
 	// DefaultMaxHistoryOps is how many operations of one run's history the
 	// analyzer holds; a run with more is not loaded (its trials are unknown,
 	// "history too large").
-	DefaultMaxHistoryOps = 5_000_000
-	// HistoryOpBytes is the memory one held operation takes, about: the
-	// compact record, its value and the value it read.
-	HistoryOpBytes = 200
+	DefaultMaxHistoryOps = 2_000_000
+	// HistoryOpBytes bounds the memory one operation of a history takes at
+	// the analyzer's peak, the re-check: its compact record with its strings
+	// (~145 B), its history record for the checker (192 B) and
+	// check.CheckTrials' copies (by key, the stale-read scan's, the windows
+	// of a batch of trials); BenchmarkRecheckMemory measures 820–885 B live
+	// and 915–990 B of heap, for 10 to 100 trials.
+	HistoryOpBytes = 1_100
 	// MaxHistoryLine is the longest history line read; longer ones are
 	// skipped with a warning.
 	MaxHistoryLine = 1 << 20

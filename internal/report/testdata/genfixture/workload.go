@@ -126,10 +126,7 @@ func emitWorkloadResults(ops []history.Op, faults []history.Fault) {
 	for i, s := range wlTrials {
 		emit(s.record(i + 1))
 	}
-	var checks []results.Check
-	for i, s := range wlTrials {
-		checks = append(checks, recordedCheck(ops, faults, i+1, s.scenario))
-	}
+	checks := recordedChecks(ops, faults)
 	for _, c := range checks {
 		emit(&c)
 	}
@@ -165,33 +162,27 @@ func (s wlTrialSpec) record(n int) *results.Trial {
 	return t
 }
 
-// recordedCheck is the check record the runner writes for trial n: its
-// window (check.TrialOps) checked with an open start, the stale reads of the
-// whole history it invoked, the lost writes it acknowledged.
-func recordedCheck(ops []history.Op, faults []history.Fault, n int, scenario string) results.Check {
-	window := check.TrialOps(ops, n)
-	res := check.Check(window, check.Options{OpenStart: true})
-	c := results.Check{Type: results.TypeCheck, RunID: wlRunID, Trial: n, Scenario: scenario, Verdict: string(res.Verdict),
-		Keys: len(res.Keys), Violations: res.Violations, CheckNS: int64(n) * 3 * msNS}
-	for _, op := range ops {
-		if op.Trial == n && op.Client != history.FinalClient {
-			c.Ops++
-		}
+// recordedChecks are the check records the runner writes: each trial
+// judged by check.CheckTrials (its window checked with an open start, the
+// stale reads it invoked, the lost writes counted in it).
+func recordedChecks(ops []history.Op, faults []history.Fault) []results.Check {
+	trials := make([]int, len(wlTrials))
+	for i := range wlTrials {
+		trials[i] = i + 1
 	}
-	for _, s := range check.StaleReads(ops) {
-		if s.Read.Trial == n {
-			c.StaleReads++
-		}
-	}
-	for _, lw := range check.LostWrites(ops, faults) {
-		if lw.Write.Trial == n {
+	var out []results.Check
+	for i, j := range check.CheckTrials(ops, faults, trials, check.Options{}) {
+		c := results.Check{Type: results.TypeCheck, RunID: wlRunID, Trial: j.Trial, Scenario: wlTrials[i].scenario, Verdict: string(j.Verdict),
+			Ops: j.Ops, Keys: len(j.Keys), Violations: j.Violations, StaleReads: len(j.StaleReads), CheckNS: int64(j.Trial) * 3 * msNS}
+		for _, lw := range j.LostWrites {
 			c.LostWrites = append(c.LostWrites, results.LostWrite{Key: lw.Key, AgeNS: lw.AgeNS})
 		}
+		if len(j.Violations) > 0 {
+			c.Visualization = fmt.Sprintf("workload.%s.trial-%d.%s.html", wlRunID, j.Trial, strings.ReplaceAll(j.Violations[0], "/", "_"))
+		}
+		out = append(out, c)
 	}
-	if len(res.Violations) > 0 {
-		c.Visualization = fmt.Sprintf("workload.%s.trial-%d.%s.html", wlRunID, n, strings.ReplaceAll(res.Violations[0], "/", "_"))
-	}
-	return c
+	return out
 }
 
 func workloadSummary(ops []history.Op, checks []results.Check) *results.WorkloadSummary {
