@@ -20,7 +20,8 @@ type TrialResult struct {
 	StaleReads []StaleRead `json:"stale_reads,omitempty"`
 	// LostWrites are the lost writes counted in the trial (LostWrite.Trial).
 	LostWrites []LostWrite `json:"lost_writes,omitempty"`
-	// Window is what was checked, for WriteWindowVisualization.
+	// Window is what was checked, for WriteWindowVisualization; kept only
+	// when the verdict is a violation.
 	Window []history.Op `json:"-"`
 	// Duration is how long the window's check took.
 	Duration time.Duration `json:"duration_ns"`
@@ -35,7 +36,7 @@ func CheckTrials(ops []history.Op, faults []history.Fault, trials []int, opts Op
 	opts.OpenStart = true
 	keys := keyHistories(ops)
 	wipes := wipesOf(faults)
-	stale, lost, counts := byTrial(ops, faults)
+	stale, lost, counts := byTrial(keys, faults)
 	out := make([]TrialResult, 0, len(trials))
 	for _, n := range trials {
 		var window []history.Op
@@ -44,10 +45,14 @@ func CheckTrials(ops []history.Op, faults []history.Fault, trials []int, opts Op
 		}
 		began := time.Now()
 		res := checkKeys(groupByKey(window), opts)
-		out = append(out, TrialResult{
+		tr := TrialResult{
 			Trial: n, Verdict: overall(res), Violations: violations(res), Keys: res, Ops: counts[n],
-			StaleReads: stale[n], LostWrites: lost[n], Window: window, Duration: time.Since(began),
-		})
+			StaleReads: stale[n], LostWrites: lost[n], Duration: time.Since(began),
+		}
+		if tr.Verdict == Violation {
+			tr.Window = window
+		}
+		out = append(out, tr)
 	}
 	return out
 }
@@ -55,19 +60,21 @@ func CheckTrials(ops []history.Op, faults []history.Fault, trials []int, opts Op
 // byTrial attributes the history's stale reads to the trial of the read,
 // its lost writes to the trial they are counted in, and counts each
 // trial's operations.
-func byTrial(ops []history.Op, faults []history.Fault) (map[int][]StaleRead, map[int][]LostWrite, map[int]int) {
+func byTrial(keys []*keyHistory, faults []history.Fault) (map[int][]StaleRead, map[int][]LostWrite, map[int]int) {
 	stale := map[int][]StaleRead{}
-	for _, s := range StaleReads(ops) {
-		stale[s.Read.Trial] = append(stale[s.Read.Trial], s)
-	}
 	lost := map[int][]LostWrite{}
-	for _, w := range LostWrites(ops, faults) {
-		lost[w.Trial] = append(lost[w.Trial], w)
-	}
 	counts := map[int]int{}
-	for _, op := range ops {
-		if op.Client != history.FinalClient {
-			counts[op.Trial]++
+	for _, k := range keys {
+		for _, s := range keyStaleReads(k.key, k.ops) {
+			stale[s.Read.Trial] = append(stale[s.Read.Trial], s)
+		}
+		if w, ok := keyLostWrite(k.key, k.ops, faults); ok {
+			lost[w.Trial] = append(lost[w.Trial], w)
+		}
+		for _, op := range k.ops {
+			if op.Client != history.FinalClient {
+				counts[op.Trial]++
+			}
 		}
 	}
 	return stale, lost, counts

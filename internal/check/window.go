@@ -85,7 +85,7 @@ func (k *keyHistory) window(trial int, wipes []history.Fault) []history.Op {
 	}
 	var out []history.Op
 	for _, op := range k.ops[:from] {
-		if !answered(op) && isWrite(op) {
+		if op.Status == history.StatusUnknown && isWrite(op) {
 			out = append(out, op)
 		}
 	}

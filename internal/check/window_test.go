@@ -46,6 +46,15 @@ func TestTrialOpsWindow(t *testing.T) {
 			trial: 2, want: []string{"put x", "put b", "get x"}, verdict: Linearizable,
 		},
 		{
+			name: "an earlier failed write is not carried",
+			ops: []history.Op{
+				inTrial(put("c1", "k", "a", 10, 20, 1), 1),
+				inTrial(failed(cas("c3", "k", "x", 9, 30, 40, 0)), 1),
+				inTrial(get("c2", "k", "a", 100, 110, 1), 2),
+			},
+			trial: 2, want: []string{"get a"}, verdict: Linearizable,
+		},
+		{
 			name: "an operation in flight at the trial's start widens the window; one after its end does not",
 			ops: []history.Op{
 				inTrial(put("c1", "k", "a", 10, 20, 1), 1),
