@@ -153,6 +153,7 @@ func addLoadFlags(fs *pflag.FlagSet, cfg *experiment.Config) {
 	fs.Float64Var(&cfg.Load.Rate, "rate", workload.DefaultRate, "workload: operations per second of all clients together")
 	fs.DurationVar(&cfg.FaultDuration, "fault-duration", cfg.FaultDuration, "how long pause-leader pauses and isolate-leader cuts off the leader")
 	fs.Var((*sideFlag)(&cfg.IsolateFrom), "isolate-from", "isolate-leader cuts the leader off from its peers (Raft links) or from its clients")
+	fs.DurationVar(&cfg.Baseline, "baseline", cfg.Baseline, "workload: how long the clients run on the healthy store before each trial's write (the 'before' of the fault)")
 	fs.DurationVar(&cfg.CheckTimeout, "check-timeout", cfg.CheckTimeout, "workload: time limit of each trial's linearizability check (undecided: unknown)")
 }
 

@@ -79,6 +79,9 @@ type Config struct {
 	IsolateFrom cluster.Side `json:"isolate_from,omitempty"`
 	// CheckTimeout bounds the linearizability check of each trial's history.
 	CheckTimeout time.Duration `json:"check_timeout_ns,omitempty"`
+	// Baseline is how long the workload runs on the healthy store before
+	// each trial's write (trials that wait for a healthy store).
+	Baseline time.Duration `json:"baseline_ns,omitempty"`
 }
 
 // DefaultConfig returns the default campaign: the first four scenarios once, seed 1.
@@ -101,6 +104,7 @@ func DefaultConfig() Config {
 		FaultDuration:        3 * time.Second,
 		IsolateFrom:          cluster.SidePeers,
 		CheckTimeout:         time.Minute,
+		Baseline:             time.Second,
 	}
 }
 
@@ -154,6 +158,9 @@ func (c Config) validateLoad() []error {
 	}
 	if c.FaultDuration <= 0 {
 		errs = append(errs, fmt.Errorf("--fault-duration %s: want > 0", c.FaultDuration))
+	}
+	if c.Baseline < 0 {
+		errs = append(errs, fmt.Errorf("--baseline %s: want ≥ 0", c.Baseline))
 	}
 	if c.Workload && c.CheckTimeout <= 0 {
 		errs = append(errs, fmt.Errorf("--check-timeout %s: want > 0", c.CheckTimeout))
@@ -386,18 +393,19 @@ func (r *Runner) Run(ctx context.Context) (Result, error) {
 // settled unless it is back to back, and records each one.
 func (r *Runner) runTrials(ctx context.Context, log *zap.Logger, m *mapHolder, runID string, plans []TrialPlan, p *progress, res *Result) ([]results.Trial, error) {
 	var recs []results.Trial
+	if r.load != nil && len(plans) > 0 {
+		r.load.w.SetTrial(plans[0].Trial)
+	}
 	for i, plan := range plans {
 		if ctx.Err() != nil {
 			res.Interrupted = true
 			break
 		}
-		if r.load != nil {
-			r.load.w.SetTrial(plan.Trial)
-		}
 		var st *settled
 		if !plan.Step.BackToBack {
 			st = r.settle(ctx, log, plan.Partition)
 		}
+		r.startTrialLoad(ctx, plan)
 		if ctx.Err() != nil {
 			res.Interrupted = true
 			break

@@ -112,3 +112,18 @@ func (l *load) clockNS(t time.Time) *int64 {
 	v := l.clock.At(t)
 	return &v
 }
+
+// startTrialLoad attributes the workload's next operations to the trial
+// and, on a store found healthy, lets it run Baseline before the trial
+// starts. Operations during a trial's health wait belong to the trial
+// before it (the aftermath of its fault: its victim rejoining); the first
+// trial takes everything since the workload started.
+func (r *Runner) startTrialLoad(ctx context.Context, plan TrialPlan) {
+	if r.load == nil {
+		return
+	}
+	r.load.w.SetTrial(plan.Trial)
+	if !plan.Step.BackToBack && r.Config.Baseline > 0 {
+		_ = pause(ctx, r.Config.Baseline)
+	}
+}

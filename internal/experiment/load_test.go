@@ -32,6 +32,7 @@ func loadConfig(scenarios ...string) Config {
 	cfg.Load = workload.Config{Clients: 4, Rate: 400, KeyPrefix: "wl", OpTimeout: 200 * time.Millisecond}
 	cfg.FaultDuration = 100 * time.Millisecond
 	cfg.CheckTimeout = 10 * time.Second
+	cfg.Baseline = 50 * time.Millisecond
 	cfg.HistoryPrefix = "results"
 	return cfg
 }
@@ -66,23 +67,30 @@ func runLoad(t *testing.T, ctx context.Context, tgt cluster.Target, cfg Config) 
 func TestWorkloadKillUnderLoad(t *testing.T) {
 	tgt := faketarget.New(faketarget.DefaultConfig())
 	t.Cleanup(func() { _ = tgt.Close() })
-	run := runLoad(t, context.Background(), tgt, loadConfig(KillUnderLoad))
+	run := runLoad(t, context.Background(), slowHealth{tgt}, loadConfig(KillUnderLoad))
 	if run.res.Failed() || run.res.Trials != 3 {
 		t.Fatalf("result %+v: want 3 trials and no violation", run.res)
 	}
 	if len(run.log.runs[0].Workload) == 0 {
 		t.Error("run header without the workload's configuration")
 	}
-	perTrial := map[int]int{}
+	perTrial, firstInvoke := map[int]int{}, map[int]int64{}
 	for _, op := range run.ops {
+		if _, ok := firstInvoke[op.Trial]; !ok || op.InvokeNS < firstInvoke[op.Trial] {
+			firstInvoke[op.Trial] = op.InvokeNS
+		}
 		perTrial[op.Trial]++
 	}
+	baseline := int64(loadConfig().Baseline)
 	for _, tr := range run.log.trials {
 		if tr.ClockNS == nil || *tr.ClockNS <= 0 {
-			t.Errorf("trial %d: clock_ns %v, want the trial's start on the history's clock", tr.Trial, tr.ClockNS)
+			t.Fatalf("trial %d: clock_ns %v, want the trial's start on the history's clock", tr.Trial, tr.ClockNS)
 		}
 		if perTrial[tr.Trial] == 0 {
 			t.Errorf("trial %d: no operation of the workload recorded in it", tr.Trial)
+		}
+		if tr.Trial > 1 && firstInvoke[tr.Trial] < *tr.ClockNS-baseline-int64(20*time.Millisecond) {
+			t.Errorf("trial %d: an operation invoked at %d, before its baseline (start %d): the health wait belongs to the trial before", tr.Trial, firstInvoke[tr.Trial], *tr.ClockNS)
 		}
 	}
 	kills := map[int]bool{}
@@ -137,6 +145,19 @@ func TestWorkloadStaleReadIsAViolation(t *testing.T) {
 	if s := run.log.summaries[0].Workload; s.Verdict != results.VerdictViolation || s.Violations == 0 {
 		t.Errorf("summary workload %+v", s)
 	}
+}
+
+// slowHealth takes 100 ms over every health wait, long enough to tell
+// whose operations run during it.
+type slowHealth struct {
+	*faketarget.Target
+}
+
+func (s slowHealth) WaitHealthy(ctx context.Context, spec cluster.HealthSpec) (cluster.Health, error) {
+	if err := pause(ctx, 100*time.Millisecond); err != nil {
+		return cluster.Health{}, err
+	}
+	return s.Target.WaitHealthy(ctx, spec)
 }
 
 // pausingTarget pauses a leader by killing it: the fake store then elects
