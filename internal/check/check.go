@@ -33,6 +33,8 @@ const (
 	ReasonOpsCap      Reason = "ops cap"
 	ReasonMemoryCap   Reason = "memory cap"
 	ReasonUnsupported Reason = "unsupported operation"
+	// ReasonNoOperations: a trial without operations of its own says nothing.
+	ReasonNoOperations Reason = "no operations"
 )
 
 // Defaults of Options.

@@ -10,8 +10,10 @@ import (
 // TrialResult is the judgement of one trial of a run's history.
 type TrialResult struct {
 	Trial int `json:"trial"`
-	// Verdict, Violations and Keys judge the trial's window (TrialOps).
+	// Verdict, Violations and Keys judge the trial's window (TrialOps); a
+	// trial without operations is Unknown (Reason says so).
 	Verdict    Verdict     `json:"verdict"`
+	Reason     Reason      `json:"reason,omitempty"`
 	Violations []string    `json:"violations,omitempty"`
 	Keys       []KeyResult `json:"keys"`
 	// Ops counts the operations invoked in the trial, final reads aside.
@@ -51,6 +53,9 @@ func CheckTrials(ops []history.Op, faults []history.Fault, trials []int, opts Op
 		}
 		if tr.Verdict == Violation {
 			tr.Window = window
+		}
+		if counts[n] == 0 {
+			tr.Verdict, tr.Reason = Unknown, ReasonNoOperations
 		}
 		out = append(out, tr)
 	}

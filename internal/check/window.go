@@ -12,8 +12,9 @@ import (
 // the window runs from the last quiescent point (no answered operation on
 // the key in flight) before the trial's first operation on the key to the
 // first quiescent point after its last: every answered operation invoked in
-// it, and every unanswered write invoked before it (it may have taken
-// effect at any later time) unless nothing ever read it (pruneUnseenWith). Everything before the window is summed up by
+// it, every unanswered write invoked before it (it may have taken effect at
+// any later time) unless nothing ever read it (pruneUnseenWith), and the
+// answered operation with the highest version before it (latest). Everything before the window is summed up by
 // the key's unknown state at its start; everything after it follows every
 // operation inside. When only final reads follow the window they join it,
 // so that an acknowledged write the final read misses is judged with its
@@ -89,7 +90,28 @@ func (k *keyHistory) window(trial int, wipes []history.Fault) []history.Op {
 			out = append(out, op)
 		}
 	}
+	if last, ok := latest(k.ops[:from]); ok {
+		out = append(out, last)
+	}
 	return pruneUnseenWith(append(out, k.ops[from:to]...), k.versions)
+}
+
+// latest is the answered operation with the highest version among ops
+// (the last of equals): it carries what is known at the cut. Versions rise
+// in apply order, so every answered write before the cut took effect before
+// it, and after it only writes still pending at the cut (carried too) can
+// change the key before the window; starting from it the window knows the
+// key exists and its version, and cannot accept a later version that goes
+// back or a key that vanished.
+func latest(ops []history.Op) (history.Op, bool) {
+	var best history.Op
+	found := false
+	for _, op := range ops {
+		if answered(op) && op.Version != nil && (!found || *op.Version >= *best.Version) {
+			best, found = op, true
+		}
+	}
+	return best, found
 }
 
 // quiescent reports, for each index i, whether no answered operation

@@ -17,14 +17,14 @@ func TestTrialOpsWindow(t *testing.T) {
 		verdict Verdict
 	}{
 		{
-			name: "earlier quiescent ops are summed up by the open start",
+			name: "earlier quiescent ops are summed up by the latest one",
 			ops: []history.Op{
 				inTrial(put("c1", "k", "a", 10, 20, 1), 1),
 				inTrial(get("c2", "k", "a", 100, 110, 1), 2),
 				inTrial(put("c1", "k", "b", 120, 130, 2), 2),
 				inTrial(get("c2", "k", "b", 140, 150, 2), 2),
 			},
-			trial: 2, want: []string{"get a", "put b", "get b"}, verdict: Linearizable,
+			trial: 2, want: []string{"put a", "get a", "put b", "get b"}, verdict: Linearizable,
 		},
 		{
 			name: "a stale read inside the window is a violation",
@@ -33,7 +33,7 @@ func TestTrialOpsWindow(t *testing.T) {
 				inTrial(put("c1", "k", "b", 100, 110, 2), 2),
 				inTrial(get("c2", "k", "a", 120, 130, 1), 2),
 			},
-			trial: 2, want: []string{"put b", "get a"}, verdict: Violation,
+			trial: 2, want: []string{"put a", "put b", "get a"}, verdict: Violation,
 		},
 		{
 			name: "an earlier unanswered write is kept: it may apply later",
@@ -43,7 +43,7 @@ func TestTrialOpsWindow(t *testing.T) {
 				inTrial(put("c1", "k", "b", 100, 110, 2), 2),
 				inTrial(get("c2", "k", "x", 120, 130, 0), 2),
 			},
-			trial: 2, want: []string{"put x", "put b", "get x"}, verdict: Linearizable,
+			trial: 2, want: []string{"put x", "put a", "put b", "get x"}, verdict: Linearizable,
 		},
 		{
 			name: "an earlier failed write is not carried",
@@ -52,7 +52,7 @@ func TestTrialOpsWindow(t *testing.T) {
 				inTrial(failed(cas("c3", "k", "x", 9, 30, 40, 0)), 1),
 				inTrial(get("c2", "k", "a", 100, 110, 1), 2),
 			},
-			trial: 2, want: []string{"get a"}, verdict: Linearizable,
+			trial: 2, want: []string{"put a", "get a"}, verdict: Linearizable,
 		},
 		{
 			name: "an operation in flight at the trial's start widens the window; one after its end does not",
@@ -62,7 +62,7 @@ func TestTrialOpsWindow(t *testing.T) {
 				inTrial(get("c2", "k", "a", 100, 110, 1), 2),
 				inTrial(get("c2", "k", "b", 160, 170, 2), 3),
 			},
-			trial: 2, want: []string{"put b", "get a"}, verdict: Linearizable,
+			trial: 2, want: []string{"put a", "put b", "get a"}, verdict: Linearizable,
 		},
 		{
 			name: "other keys stay out; a final read right after the window joins it",
@@ -115,8 +115,8 @@ func TestTrialOpsWindow(t *testing.T) {
 
 func TestOpenStartIsNeededForAWindow(t *testing.T) {
 	ops := TrialOps([]history.Op{
-		inTrial(put("c1", "k", "a", 10, 20, 1), 1),
-		inTrial(get("c2", "k", "a", 100, 110, 1), 2),
+		inTrial(put("c1", "k", "a", 10, 20, 0), 1),
+		inTrial(get("c2", "k", "a", 100, 110, 0), 2),
 	}, nil, 2)
 	if v := Check(ops, Options{}).Verdict; v != Violation {
 		t.Fatalf("closed start: verdict %s, want violation (the window starts mid-history)", v)
@@ -211,5 +211,42 @@ func TestCheckTrials(t *testing.T) {
 	}
 	if lw := got[2].LostWrites; len(lw) == 1 && (lw[0].Key != "w2" || lw[0].AgeNS == nil || *lw[0].AgeNS != 40) {
 		t.Errorf("lost write %+v, want w2 aged 40 ns at the wipe", lw[0])
+	}
+}
+
+// TestWindowKeepsWhatWasKnownAtTheCut: the review's counter-examples, which
+// an unknown start alone would pass as linearizable.
+func TestWindowKeepsWhatWasKnownAtTheCut(t *testing.T) {
+	tests := []struct {
+		name string
+		ops  []history.Op
+	}{
+		{"a version going back across the cut", []history.Op{
+			inTrial(put("c1", "k", "a", 0, 10, 100), 1),
+			inTrial(put("c1", "k", "b", 100, 110, 98), 2),
+			inTrial(get(history.FinalClient, "k", "b", 500, 510, 98), 2),
+		}},
+		{"a key vanishing across the cut", []history.Op{
+			inTrial(put("c1", "k", "a", 0, 10, 5), 1),
+			inTrial(put("c1", "k", "b", 20, 30, 7), 1),
+			inTrial(unknown(put("c2", "k", "c", 100, 0, 0)), 2),
+			inTrial(get(history.FinalClient, "k", "", 500, 510, 0), 2),
+		}},
+		{"a read going back across the cut", []history.Op{
+			inTrial(put("c1", "k", "a", 0, 10, 5), 1),
+			inTrial(put("c1", "k", "b", 20, 30, 7), 1),
+			inTrial(get("c2", "k", "a", 100, 110, 5), 2),
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if v := Check(tt.ops, Options{}).Verdict; v != Violation {
+				t.Fatalf("whole history: %s, want violation", v)
+			}
+			res := CheckTrials(tt.ops, nil, []int{2}, Options{})
+			if res[0].Verdict != Violation {
+				t.Errorf("trial 2: %s, want violation", res[0].Verdict)
+			}
+		})
 	}
 }

@@ -143,13 +143,16 @@ func violationMessage(res experiment.Result, out string) string {
 	if res.Violations > 0 {
 		parts = append(parts, fmt.Sprintf("linearizability violation in %d trial(s)", res.Violations))
 	}
+	if res.StaleReads > 0 {
+		parts = append(parts, fmt.Sprintf("%d stale read(s)", res.StaleReads))
+	}
 	return fmt.Sprintf("%s (run %s, see %s)", strings.Join(parts, "; "), res.RunID, out)
 }
 
 // addLoadFlags adds the workload's and the timed faults' flags.
 func addLoadFlags(fs *pflag.FlagSet, cfg *experiment.Config) {
 	fs.BoolVar(&cfg.Workload, "workload", cfg.Workload, "run concurrent clients through every trial, record their history beside --out and check it (implied by "+strings.Join([]string{experiment.KillUnderLoad, experiment.PauseLeader, experiment.IsolateLeader}, ", ")+")")
-	fs.IntVar(&cfg.Load.Clients, "clients", workload.DefaultClients, "workload: concurrent clients, each with its own Atomix client")
+	fs.IntVar(&cfg.Load.Clients, "clients", workload.DefaultClients, "workload: concurrent clients, each with its own Atomix client (0: 8)")
 	fs.Float64Var(&cfg.Load.Rate, "rate", workload.DefaultRate, "workload: operations per second of all clients together")
 	fs.DurationVar(&cfg.FaultDuration, "fault-duration", cfg.FaultDuration, "how long pause-leader pauses and isolate-leader cuts off the leader")
 	fs.Var((*sideFlag)(&cfg.IsolateFrom), "isolate-from", "isolate-leader cuts the leader off from its peers (Raft links) or from its clients")

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"runtime"
 	"runtime/debug"
 	"time"
@@ -168,11 +169,20 @@ func (c Config) validateLoad() []error {
 	if c.IsolateFrom != cluster.SidePeers && c.IsolateFrom != cluster.SideClients {
 		errs = append(errs, fmt.Errorf("--isolate-from %q: want %s or %s", c.IsolateFrom, cluster.SidePeers, cluster.SideClients))
 	}
-	if c.Load.Clients < 0 || c.Load.Rate < 0 {
-		errs = append(errs, fmt.Errorf("--clients %d, --rate %g: want ≥ 0", c.Load.Clients, c.Load.Rate))
+	if c.Load.Clients < 0 {
+		errs = append(errs, fmt.Errorf("--clients %d: want ≥ 0 (0: %d)", c.Load.Clients, workload.DefaultClients))
+	}
+	if c.Load.Rate < 0 || math.IsNaN(c.Load.Rate) || math.IsInf(c.Load.Rate, 0) {
+		errs = append(errs, fmt.Errorf("--rate %g: want a finite number ≥ 0 (0: %d)", c.Load.Rate, workload.DefaultRate))
+	}
+	if NeedsIsolation(c.Scenarios) && c.IsolateFrom == cluster.SideClients && c.FaultDuration > MaxClientIsolation {
+		errs = append(errs, fmt.Errorf("--fault-duration %s with --isolate-from clients: at most %s (a client session without keep-alives expires after a minute and the Atomix client then exits the process)", c.FaultDuration, MaxClientIsolation))
 	}
 	return errs
 }
+
+// MaxClientIsolation is the longest cut of the clients from a leader.
+const MaxClientIsolation = 30 * time.Second
 
 // ErrUnsupported wraps a scenario the target cannot run (exit status 2).
 var ErrUnsupported = errors.New("not supported by this target")
@@ -247,12 +257,16 @@ type Result struct {
 	Violations int
 	// LostWrites counts the workload's acknowledged write-once keys the final read missed.
 	LostWrites int
+	// StaleReads counts the workload's reads of a value older than one acknowledged before them.
+	StaleReads int
 }
 
 // Failed says whether the run recorded a durability or consistency
-// violation: a lost trial write, a lost workload write, or a history that is
-// not linearizable.
-func (r Result) Failed() bool { return r.Lost() > 0 || r.LostWrites > 0 || r.Violations > 0 }
+// violation: a lost trial write, a lost workload write, a stale read or a
+// history that is not linearizable.
+func (r Result) Failed() bool {
+	return r.Lost() > 0 || r.LostWrites > 0 || r.Violations > 0 || r.StaleReads > 0
+}
 
 // Lost counts the durability violations: lost trials and acknowledged keys
 // the final read found missing or changed.
@@ -346,7 +360,7 @@ func (r *Runner) Run(ctx context.Context) (Result, error) {
 	defer m.close(ctx, log)
 	header := r.header(res.RunID, started, info)
 	if r.Config.Workload {
-		if r.load, err = r.startLoad(ctx, res.RunID, clock, log); err != nil {
+		if r.load, err = r.startLoad(ctx, res.RunID, plans[0].Trial, clock, log); err != nil {
 			return res, err
 		}
 		defer r.closeLoad(log)
@@ -393,9 +407,6 @@ func (r *Runner) Run(ctx context.Context) (Result, error) {
 // settled unless it is back to back, and records each one.
 func (r *Runner) runTrials(ctx context.Context, log *zap.Logger, m *mapHolder, runID string, plans []TrialPlan, p *progress, res *Result) ([]results.Trial, error) {
 	var recs []results.Trial
-	if r.load != nil && len(plans) > 0 {
-		r.load.w.SetTrial(plans[0].Trial)
-	}
 	for i, plan := range plans {
 		if ctx.Err() != nil {
 			res.Interrupted = true
@@ -473,13 +484,13 @@ func (r *Runner) header(runID string, started time.Time, info cluster.Info) resu
 // check record per trial.
 func (r *Runner) judgeLoad(ctx context.Context, recs []results.Trial, res *Result) (*results.WorkloadSummary, error) {
 	sum, checks := r.finishLoad(ctx, r.load, recs)
+	res.Violations, res.LostWrites, res.StaleReads = sum.Violations, sum.LostWrites, sum.StaleReads
 	for _, c := range checks {
 		if err := r.Sink.Append(c); err != nil {
 			return sum, fmt.Errorf("recording the check of trial %d: %w", c.Trial, err)
 		}
 		r.logCheck(c)
 	}
-	res.Violations, res.LostWrites = sum.Violations, sum.LostWrites
 	return sum, nil
 }
 

@@ -10,6 +10,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/atomix-failover/atomix-failover/internal/cluster"
 	"github.com/atomix-failover/atomix-failover/internal/history"
 	"github.com/atomix-failover/atomix-failover/internal/results"
 	"github.com/atomix-failover/atomix-failover/internal/workload"
@@ -33,14 +34,14 @@ func (c Config) historyName(runID string) string {
 }
 
 // startLoad creates the run's history log and starts the workload on it.
-func (r *Runner) startLoad(ctx context.Context, runID string, clock *workload.Clock, log *zap.Logger) (*load, error) {
+func (r *Runner) startLoad(ctx context.Context, runID string, firstTrial int, clock *workload.Clock, log *zap.Logger) (*load, error) {
 	name := r.Config.historyName(runID)
 	hist, err := history.Create(filepath.Join(r.Config.HistoryDir, name))
 	if err != nil {
 		return nil, fmt.Errorf("creating the history log: %w", err)
 	}
 	cfg := r.Config.Load
-	cfg.RunID, cfg.Seed = runID, uint64(r.Config.Seed)
+	cfg.RunID, cfg.Seed, cfg.FirstTrial = runID, uint64(r.Config.Seed), firstTrial
 	w, err := workload.Start(ctx, cfg, r.Target, hist, clock, log.Named("workload"))
 	if err != nil {
 		return nil, errors.Join(fmt.Errorf("%w: starting the workload: %w", ErrTarget, err), hist.Close())
@@ -66,13 +67,20 @@ func (l *load) faults(fs []history.Fault) {
 	}
 }
 
-// finish stops the workload, reads back every key it wrote, and checks
+// finishLoad waits for a healthy store with the workload still running (the
+// last trial's aftermath, as every other trial has), stops it, reads back
+// every key it wrote, and checks
 // every trial's history; it appends one check record per trial and returns
 // the workload's summary.
 func (r *Runner) finishLoad(ctx context.Context, l *load, recs []results.Trial) (*results.WorkloadSummary, []results.Check) {
 	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), r.Config.SettleTimeout+r.Config.VerifyTimeout)
 	defer cancel()
 	var errs []error
+	hctx, hcancel := context.WithTimeout(fctx, r.Config.SettleTimeout)
+	if _, err := r.Target.WaitHealthy(hctx, cluster.HealthSpec{}); err != nil {
+		errs = append(errs, fmt.Errorf("the store was not healthy before the workload's final reads: %w", err))
+	}
+	hcancel()
 	if err := l.w.FinalRead(fctx); err != nil {
 		errs = append(errs, fmt.Errorf("final reads of the workload: %w", err))
 	}

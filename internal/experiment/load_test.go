@@ -76,6 +76,11 @@ func TestWorkloadKillUnderLoad(t *testing.T) {
 	}
 	perTrial, firstInvoke := map[int]int{}, map[int]int64{}
 	for _, op := range run.ops {
+		if op.Trial == 0 {
+			t.Fatalf("operation %+v in no trial: the first trial takes the workload from its start", op)
+		}
+	}
+	for _, op := range run.ops {
 		if _, ok := firstInvoke[op.Trial]; !ok || op.InvokeNS < firstInvoke[op.Trial] {
 			firstInvoke[op.Trial] = op.InvokeNS
 		}

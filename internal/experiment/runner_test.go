@@ -2,6 +2,7 @@ package experiment
 
 import (
 	"context"
+	"math"
 	"strings"
 	"sync"
 	"testing"
@@ -320,6 +321,20 @@ func TestConfigValidate(t *testing.T) {
 		{"no map", func(c *Config) { c.Map = "" }, false},
 		{"zero verify timeout", func(c *Config) { c.VerifyTimeout = 0 }, false},
 		{"negative probe interval", func(c *Config) { c.ProbeInterval = -1 }, false},
+		{"under load", func(c *Config) { c.Scenarios, c.Workload = []string{IsolateLeader}, true }, true},
+		{"under load without the workload", func(c *Config) { c.Scenarios = []string{KillUnderLoad} }, false},
+		{"NaN rate", func(c *Config) { c.Workload, c.Load.Rate = true, math.NaN() }, false},
+		{"infinite rate", func(c *Config) { c.Workload, c.Load.Rate = true, math.Inf(1) }, false},
+		{"negative clients", func(c *Config) { c.Workload, c.Load.Clients = true, -1 }, false},
+		{"negative baseline", func(c *Config) { c.Baseline = -time.Second }, false},
+		{"zero fault duration", func(c *Config) { c.FaultDuration = 0 }, false},
+		{"bad side", func(c *Config) { c.IsolateFrom = "both" }, false},
+		{"clients cut for 31s", func(c *Config) {
+			c.Scenarios, c.Workload, c.IsolateFrom, c.FaultDuration = []string{IsolateLeader}, true, cluster.SideClients, 31*time.Second
+		}, false},
+		{"clients cut for 30s", func(c *Config) {
+			c.Scenarios, c.Workload, c.IsolateFrom, c.FaultDuration = []string{IsolateLeader}, true, cluster.SideClients, 30*time.Second
+		}, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -329,5 +344,24 @@ func TestConfigValidate(t *testing.T) {
 				t.Fatalf("Validate() = %v, want ok %v", err, tt.ok)
 			}
 		})
+	}
+}
+
+func TestResultFailed(t *testing.T) {
+	tests := []struct {
+		res  Result
+		want bool
+	}{
+		{Result{Outcomes: map[string]int{results.OutcomeDurable: 3}}, false},
+		{Result{Outcomes: map[string]int{results.OutcomeLost: 1}}, true},
+		{Result{FinalLost: 1}, true},
+		{Result{LostWrites: 1}, true},
+		{Result{Violations: 1}, true},
+		{Result{StaleReads: 1}, true},
+	}
+	for _, tt := range tests {
+		if got := tt.res.Failed(); got != tt.want {
+			t.Errorf("%+v: Failed() = %v, want %v", tt.res, got, tt.want)
+		}
 	}
 }

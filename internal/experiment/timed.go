@@ -74,17 +74,31 @@ func (f Timed) start(ctx context.Context, apply applyFunc, partition int) (Injec
 	}()
 	select {
 	case d := <-started:
-		return Injection{Heal: h, Kill: cluster.Kill{
-			Partition: d.Partition, Victim: d.Victim, Term: d.Term, SentAt: d.SentAt, DoneAt: d.SentAt, Led: d.Led,
-		}}, nil
+		return injected(h, d), nil
 	case r := <-h.done:
 		h.cancel()
+		select {
+		case d := <-started:
+			h.res = &r
+			return injected(h, d), nil
+		default:
+		}
+		if r.err == nil {
+			r.err = fmt.Errorf("the %s ended without taking effect", f.Fault)
+		}
 		return Injection{}, r.err
 	case <-ctx.Done():
 		h.cancel()
 		<-h.done
 		return Injection{}, fmt.Errorf("waiting for the %s to take effect: %w", f.Fault, ctx.Err())
 	}
+}
+
+// injected is the Injection of a timed fault in effect.
+func injected(h *Heal, d cluster.Disruption) Injection {
+	return Injection{Heal: h, Kill: cluster.Kill{
+		Partition: d.Partition, Victim: d.Victim, Term: d.Term, SentAt: d.SentAt, DoneAt: d.SentAt, Led: d.Led,
+	}}
 }
 
 type healed struct {

@@ -47,7 +47,7 @@ func (r *Runner) checkRecord(l *load, rec results.Trial, j check.TrialResult, fa
 	c := results.Check{
 		Type: results.TypeCheck, RunID: rec.RunID, Trial: rec.Trial, Scenario: rec.Scenario,
 		Verdict: string(j.Verdict), Ops: j.Ops, Keys: len(j.Keys), Violations: j.Violations,
-		StaleReads: len(j.StaleReads), CheckNS: int64(j.Duration),
+		StaleReads: len(j.StaleReads), CheckNS: int64(j.Duration), Reason: string(j.Reason),
 	}
 	for _, w := range j.LostWrites {
 		c.LostWrites = append(c.LostWrites, results.LostWrite{Key: w.Key, AgeNS: w.AgeNS})

@@ -1,6 +1,7 @@
 package report
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 	"strings"
@@ -55,7 +56,7 @@ func (rc *rechecker) judge(h *runHistory, trials []int) map[int]recheckResult {
 // result is what the report keeps of a trial's judgement; it writes the
 // visualization of the first violating key when wanted.
 func (rc *rechecker) result(j check.TrialResult) recheckResult {
-	rr := recheckResult{verdict: string(j.Verdict), violations: j.Violations, reason: unknownReason(j.Keys),
+	rr := recheckResult{verdict: string(j.Verdict), violations: j.Violations, reason: cmp.Or(string(j.Reason), unknownReason(j.Keys)),
 		staleReads: len(j.StaleReads), lost: j.LostWrites, ran: true}
 	if rc.vizDir != "" && len(j.Violations) > 0 && rc.wantViz(j.Trial) {
 		rr.visualization, rr.vizErr = rc.visualize(j.Trial, j.Window, j.Violations[0])

@@ -53,6 +53,8 @@ type Config struct {
 	KeyPrefix string `json:"key_prefix"`
 	// Seed seeds the clients' choices of operation and key.
 	Seed uint64 `json:"seed"`
+	// FirstTrial is the trial the first operations belong to, until SetTrial.
+	FirstTrial int `json:"-"`
 }
 
 // ErrConfig is returned by Start for a configuration it cannot run.

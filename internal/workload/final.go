@@ -23,22 +23,24 @@ const FinalAttempts = 3
 // got an answer.
 var ErrUnanswered = errors.New("final reads without an answer")
 
-// FinalRead stops the workload if it runs, then reads every key a write was
+// FinalRead stops the workload if it runs (a failure to close its clients'
+// maps is returned but does not stop the reads), then reads every key a write was
 // invoked on, every hot key included, through a newly opened map, with
 // Clients reads at once; each read is a get recorded with client
 // history.FinalClient. A key whose read ends unknown is read again, up to
 // FinalAttempts times. It returns the error that stopped recording, or
 // ErrUnanswered with the count of keys left without an answer.
 func (w *Workload) FinalRead(ctx context.Context) error {
-	if err := w.Stop(); err != nil {
+	stopErr := w.Stop()
+	if err := w.firstErr(); err != nil {
 		return err
 	}
 	m, err := w.openMap(ctx)
 	if err != nil {
-		return fmt.Errorf("opening map %q for the final reads: %w", w.cfg.Map, err)
+		return errors.Join(fmt.Errorf("opening map %q for the final reads: %w", w.cfg.Map, err), stopErr)
 	}
 	unanswered := w.readAll(ctx, m, w.writtenKeys())
-	cerr := closeMap(m, w.cfg.OpTimeout)
+	cerr := errors.Join(stopErr, closeMap(m, w.cfg.OpTimeout))
 	if err := w.firstErr(); err != nil {
 		return errors.Join(err, cerr)
 	}

@@ -85,6 +85,7 @@ func Start(ctx context.Context, cfg Config, target cluster.Target, hist *history
 		sessions: sessions,
 		instance: newInstance(),
 	}
+	w.trial.Store(int64(cfg.FirstTrial))
 	if err := w.openClients(ctx); err != nil {
 		return nil, errors.Join(err, w.closeMaps())
 	}
