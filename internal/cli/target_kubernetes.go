@@ -17,6 +17,7 @@ type kubernetesFlags struct {
 	kubeconfig  string
 	gracePeriod int64
 	storeKind   string
+	dataPath    string
 }
 
 func (k *kubernetesFlags) add(fs *pflag.FlagSet) {
@@ -25,6 +26,7 @@ func (k *kubernetesFlags) add(fs *pflag.FlagSet) {
 	fs.StringVar(&k.kubeconfig, "kubeconfig", "", "kubernetes: kubeconfig path (default: in-cluster config, then $KUBECONFIG, then ~/.kube/config)")
 	fs.Int64Var(&k.gracePeriod, "grace-period", 0, "kubernetes: grace period in seconds of the leader pod's deletion (0 = kill at once)")
 	fs.StringVar(&k.storeKind, "store-kind", kubernetes.KindAuto, "kubernetes: Atomix era: auto (API discovery), raft (raft.atomix.io) or consensus (consensus.atomix.io)")
+	fs.StringVar(&k.dataPath, "data-path", kubernetes.DataPathAuto, "kubernetes: how maps are opened: sidecar (the injected Atomix sidecar), embedded (this binary's own Atomix runtime, configured from the store's DataStore) or auto (sidecar when injected into this pod, else embedded)")
 }
 
 func (k *kubernetesFlags) config() kubernetes.Config {
@@ -34,6 +36,7 @@ func (k *kubernetesFlags) config() kubernetes.Config {
 	cfg.Kubeconfig = k.kubeconfig
 	cfg.GracePeriod = k.gracePeriod
 	cfg.StoreKind = k.storeKind
+	cfg.DataPath = k.dataPath
 	return cfg
 }
 
@@ -49,11 +52,13 @@ func (k *kubernetesFlags) open(ctx context.Context, log *zap.Logger) (cluster.Ta
 	return tgt, nil
 }
 
-// openKubernetes opens the Kubernetes target; tests replace it to run on fake clients.
+// openKubernetes opens the Kubernetes target, with its data path's
+// capabilities (cluster.Sessions when embedded); tests replace it to run
+// on fake clients.
 var openKubernetes = func(ctx context.Context, cfg kubernetes.Config, log *zap.Logger) (cluster.Target, error) {
 	tgt, err := kubernetes.Open(ctx, cfg, log)
 	if err != nil {
 		return nil, err
 	}
-	return tgt, nil
+	return tgt.ClusterTarget(), nil
 }

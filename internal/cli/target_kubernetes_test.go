@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -28,7 +29,7 @@ func useFakeKubernetes(t *testing.T, f *fakecluster.Fake) *kubernetes.Config {
 		if err != nil {
 			return nil, err
 		}
-		return tgt, nil
+		return tgt.ClusterTarget(), nil
 	}
 	t.Cleanup(func() { openKubernetes = saved })
 	return &got
@@ -62,19 +63,20 @@ func TestKubernetesFlags(t *testing.T) {
 	}{
 		{name: "defaults (no store in namespace default)", args: []string{"leaders", "--target", "kubernetes", "--log-level", "error"}, wantCode: ExitUsage,
 			check: func(t *testing.T, cfg kubernetes.Config) {
-				if cfg.StoreKind != kubernetes.KindAuto || cfg.GracePeriod != 0 || cfg.Store != "" || cfg.Kubeconfig != "" {
+				if cfg.StoreKind != kubernetes.KindAuto || cfg.GracePeriod != 0 || cfg.Store != "" || cfg.Kubeconfig != "" || cfg.DataPath != kubernetes.DataPathAuto {
 					t.Errorf("config %+v", cfg)
 				}
 			}},
 		{name: "all flags", args: []string{"leaders", "--target", "kubernetes", "--namespace", "failover", "--store", "s",
-			"--kubeconfig", "/k", "--grace-period", "3", "--store-kind", "raft", "--log-level", "error"}, wantCode: ExitOK,
+			"--kubeconfig", "/k", "--grace-period", "3", "--store-kind", "raft", "--data-path", "sidecar", "--log-level", "error"}, wantCode: ExitOK,
 			check: func(t *testing.T, cfg kubernetes.Config) {
-				if cfg.StoreKind != "raft" || cfg.GracePeriod != 3 || cfg.Store != "s" || cfg.Kubeconfig != "/k" || cfg.Namespace != "failover" {
+				if cfg.StoreKind != "raft" || cfg.GracePeriod != 3 || cfg.Store != "s" || cfg.Kubeconfig != "/k" || cfg.Namespace != "failover" || cfg.DataPath != "sidecar" {
 					t.Errorf("config %+v", cfg)
 				}
 			}},
 		{name: "bad store kind", args: []string{"leaders", "--target", "kubernetes", "--store-kind", "etcd"}, wantCode: ExitUsage},
 		{name: "negative grace period", args: []string{"leaders", "--target", "kubernetes", "--grace-period", "-1"}, wantCode: ExitUsage},
+		{name: "bad data path", args: []string{"leaders", "--target", "kubernetes", "--data-path", "direct"}, wantCode: ExitUsage},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -172,5 +174,20 @@ func TestKubernetesKillLeaderRefused(t *testing.T) {
 	}
 	if n := podDeletes(f); n != 0 {
 		t.Fatalf("refused kill deleted %d pods", n)
+	}
+}
+
+// TestKubernetesRunWithoutDataStore: the embedded data path without the
+// store's DataStore is a target failure (exit 2) that names the DataStore.
+func TestKubernetesRunWithoutDataStore(t *testing.T) {
+	f := raftFake()
+	useFakeKubernetes(t, f)
+	out := filepath.Join(t.TempDir(), "results.log")
+	code, _, stderr := runCLI(t, append([]string{"run", "--data-path", "embedded", "--out", out}, k8sFlags...)...)
+	if code != ExitUsage || !strings.Contains(stderr, "DataStore failover/s not found") {
+		t.Fatalf("exit %d, want %d naming the DataStore; stderr:\n%s", code, ExitUsage, stderr)
+	}
+	if n := podDeletes(f); n != 0 {
+		t.Fatalf("%d pods deleted without a data path", n)
 	}
 }

@@ -1,7 +1,8 @@
 // Package kubernetes is the Kubernetes target: it finds the Raft leaders of an
 // Atomix store from the store's custom resources (raft.atomix.io or the older
 // consensus.atomix.io), kills a verified leader by deleting its pod, and opens
-// go-sdk maps through the injected Atomix sidecar.
+// go-sdk maps through the injected Atomix sidecar or through an Atomix
+// runtime of its own configured from the store's DataStore (the data path).
 package kubernetes
 
 import (
@@ -41,11 +42,20 @@ type Config struct {
 	CallTimeout time.Duration
 	// SyncTimeout bounds the initial listing of the store's resources.
 	SyncTimeout time.Duration
+	// DataPath selects how maps are opened: auto, sidecar or embedded ("" = auto).
+	DataPath string
+	// PodName names the pod this process runs in, which DataPath auto reads
+	// to see whether a sidecar was injected ("" = not in a pod; Open sets it
+	// to the hostname inside a cluster).
+	PodName string
+	// PodNamespace is PodName's namespace ("" = Namespace).
+	PodNamespace string
 }
 
-// DefaultConfig returns the defaults: grace period 0, era by discovery, 10 s per call.
+// DefaultConfig returns the defaults: grace period 0, era by discovery, data
+// path by sidecar detection, 10 s per call.
 func DefaultConfig() Config {
-	return Config{StoreKind: KindAuto, CallTimeout: 10 * time.Second, SyncTimeout: 30 * time.Second}
+	return Config{StoreKind: KindAuto, DataPath: DataPathAuto, CallTimeout: 10 * time.Second, SyncTimeout: 30 * time.Second}
 }
 
 // Validate checks the configuration values that do not need the cluster.
@@ -54,6 +64,11 @@ func (c Config) Validate() error {
 	case KindAuto, KindRaft, KindConsensus, "":
 	default:
 		return fmt.Errorf("store kind %q: want auto, raft or consensus", c.StoreKind)
+	}
+	switch c.DataPath {
+	case DataPathAuto, DataPathSidecar, DataPathEmbedded, "":
+	default:
+		return fmt.Errorf("data path %q: want auto, sidecar or embedded", c.DataPath)
 	}
 	if c.GracePeriod < 0 {
 		return fmt.Errorf("grace period %d: must be 0 or more seconds", c.GracePeriod)
@@ -74,6 +89,27 @@ func (c Config) withDefaults() Config {
 	}
 	if c.Namespace == "" {
 		c.Namespace = DefaultNamespace()
+	}
+	if c.DataPath == "" {
+		c.DataPath = d.DataPath
+	}
+	if c.PodNamespace == "" {
+		c.PodNamespace = c.Namespace
+	}
+	return c
+}
+
+// withSelf names the pod this process runs in, when it runs in one and
+// c names none: the hostname, which Kubernetes sets to the pod's name.
+func (c Config) withSelf() Config {
+	if c.PodName != "" || os.Getenv("KUBERNETES_SERVICE_HOST") == "" {
+		return c
+	}
+	if h, err := os.Hostname(); err == nil {
+		c.PodName = h
+		if c.PodNamespace == "" {
+			c.PodNamespace = DefaultNamespace()
+		}
 	}
 	return c
 }

@@ -13,7 +13,8 @@ type Permission struct {
 var readVerbs = []string{"get", "list", "watch"}
 
 // RequiredPermissions lists every API call the target makes, for both Atomix
-// eras; deployment.yaml's Role grants exactly these (checked by a test).
+// eras and both data paths; deployment.yaml's Role grants exactly these
+// (checked by a test).
 var RequiredPermissions = []Permission{
 	{APIGroup: raftGV.Group, Resource: "raftstores", Verbs: readVerbs},
 	{APIGroup: raftGV.Group, Resource: "raftpartitions", Verbs: readVerbs},
@@ -22,4 +23,6 @@ var RequiredPermissions = []Permission{
 	{APIGroup: consensusGV.Group, Resource: "raftgroups", Verbs: readVerbs},
 	{APIGroup: consensusGV.Group, Resource: "raftmembers", Verbs: readVerbs},
 	{APIGroup: "", Resource: "pods", Verbs: []string{"delete", "get", "list", "watch"}},
+	// The embedded data path lists and watches the store's DataStore.
+	{APIGroup: dataStoreGVR.Group, Resource: dataStoreGVR.Resource, Verbs: []string{"list", "watch"}},
 }

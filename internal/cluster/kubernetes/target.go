@@ -2,12 +2,9 @@ package kubernetes
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"sync"
 
-	sdkclient "github.com/atomix/go-sdk/pkg/client"
-	"github.com/atomix/go-sdk/pkg/types"
 	"go.uber.org/zap"
 	"k8s.io/client-go/dynamic"
 	k8s "k8s.io/client-go/kubernetes"
@@ -44,8 +41,15 @@ type Target struct {
 	pods       map[string]podState
 	storeGone  bool
 
-	sdkMu sync.Mutex
-	sdk   *sdkclient.Client
+	// dataPath is the resolved Config.DataPath: sidecar or embedded.
+	dataPath string
+	// startClient starts the embedded data path's clients (a test seam).
+	startClient startClientFunc
+	// dpMu guards the data path, opened on first use, and dpClosed.
+	dpMu     sync.Mutex
+	sidecar  *sidecarPath
+	embedded *embedded
+	dpClosed bool
 }
 
 var _ cluster.Target = (*Target)(nil)
@@ -67,7 +71,7 @@ func Open(ctx context.Context, cfg Config, log *zap.Logger) (*Target, error) {
 	if err != nil {
 		return nil, fmt.Errorf("creating the dynamic client: %w", err)
 	}
-	return New(ctx, Clients{Kube: kube, Dynamic: dyn}, cfg, log)
+	return New(ctx, Clients{Kube: kube, Dynamic: dyn}, cfg.withSelf(), log)
 }
 
 // New opens the store with the given clients: it finds the Atomix era and the
@@ -78,19 +82,25 @@ func New(ctx context.Context, c Clients, cfg Config, log *zap.Logger) (*Target, 
 	}
 	cfg = cfg.withDefaults()
 	t := &Target{
-		cfg:        cfg,
-		log:        log.With(zap.String("namespace", cfg.Namespace)),
-		kube:       c.Kube,
-		dyn:        c.Dynamic,
-		stop:       make(chan struct{}),
-		changed:    make(chan struct{}),
-		partitions: map[int]*observedPartition{},
-		members:    map[string]memberState{},
-		pods:       map[string]podState{},
+		cfg:         cfg,
+		log:         log.With(zap.String("namespace", cfg.Namespace)),
+		kube:        c.Kube,
+		dyn:         c.Dynamic,
+		stop:        make(chan struct{}),
+		changed:     make(chan struct{}),
+		partitions:  map[int]*observedPartition{},
+		members:     map[string]memberState{},
+		pods:        map[string]podState{},
+		startClient: startDataClient,
 	}
 	if err := t.resolveStore(ctx); err != nil {
 		return nil, err
 	}
+	path, err := t.chooseDataPath(ctx)
+	if err != nil {
+		return nil, err
+	}
+	t.dataPath = path
 	t.log = t.log.With(zap.String("store", t.store.name), zap.String("kind", t.era.storeKind))
 	if err := t.startWatches(ctx); err != nil {
 		_ = t.Close()
@@ -98,7 +108,8 @@ func New(ctx context.Context, c Clients, cfg Config, log *zap.Logger) (*Target, 
 	}
 	t.log.Info("watching store",
 		zap.String("api", t.era.gv.String()), zap.String("cluster", t.store.cluster),
-		zap.Int("partitions", t.store.partitions), zap.Int("replicas", t.store.replicas))
+		zap.Int("partitions", t.store.partitions), zap.Int("replicas", t.store.replicas),
+		zap.String("data_path", t.dataPath))
 	return t, nil
 }
 
@@ -114,7 +125,7 @@ func (t *Target) Info() cluster.Info {
 		Store:      t.store.name,
 		Partitions: t.store.partitions,
 		Replicas:   t.store.replicas,
-		Versions:   map[string]string{"api": t.era.gv.String(), "store-kind": t.era.storeKind},
+		Versions:   map[string]string{"api": t.era.gv.String(), "store-kind": t.era.storeKind, "data-path": t.dataPath},
 		// The pod's controller recreates a deleted pod; the tool does not choose when.
 		RestartPolicy: "statefulset",
 	}
@@ -127,25 +138,7 @@ func (t *Target) checkPartition(partition int) error {
 	return nil
 }
 
-// Map opens the named map through the Atomix sidecar (go-sdk's default host and port).
-func (t *Target) Map(ctx context.Context, name string) (cluster.Map, error) {
-	if t.era.kind != KindRaft {
-		return nil, errors.New("the data path needs the raft-era sidecar: go-sdk v0.13.3 cannot talk to a consensus-era proxy")
-	}
-	t.sdkMu.Lock()
-	if t.sdk == nil {
-		t.sdk = sdkclient.NewClient()
-	}
-	c := t.sdk
-	t.sdkMu.Unlock()
-	m, err := sdkclient.Map[string, string](c)(name).Codec(types.Scalar[string]()).Get(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("opening map %s through the sidecar at %s:%d: %w", name, c.Host, c.Port, err)
-	}
-	return m, nil
-}
-
-// Close stops the watches and closes the sidecar connection.
+// Close stops the watches and closes the data path.
 func (t *Target) Close() error {
 	var err error
 	t.closeOnce.Do(func() {
@@ -153,13 +146,7 @@ func (t *Target) Close() error {
 		for _, f := range t.factories {
 			f.Shutdown()
 		}
-		t.sdkMu.Lock()
-		defer t.sdkMu.Unlock()
-		if t.sdk != nil {
-			if cerr := t.sdk.Close(); cerr != nil {
-				err = fmt.Errorf("closing the sidecar connection: %w", cerr)
-			}
-		}
+		err = t.closeDataPath()
 	})
 	return err
 }

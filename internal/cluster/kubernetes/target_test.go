@@ -491,12 +491,37 @@ func TestMapRefusedForConsensusEra(t *testing.T) {
 	f := fakecluster.New(ns, "consensus")
 	f.AddConsensusStore("s", 1, 3)
 	tgt := open(t, f)
-	if _, err := tgt.Map(ctxT(t), "m"); err == nil || !strings.Contains(err.Error(), "raft-era sidecar") {
+	if _, err := tgt.Map(ctxT(t), "m"); err == nil || !strings.Contains(err.Error(), "raft-era store") {
 		t.Fatalf("err = %v", err)
 	}
 }
 
 type callKey struct{ group, resource, verb string }
+
+// driveTarget calls every method that reaches the API, on the data path
+// that auto chooses in pod "experiment" (embedded, on fake clients).
+func driveTarget(t *testing.T, f *fakecluster.Fake, era, store string) {
+	t.Helper()
+	tgt := open(t, f, withStore(store), withDataPath(kubernetes.DataPathAuto), withPod("experiment"))
+	kubernetes.SetStartClient(tgt, newFakeClients().start)
+	if _, err := tgt.Leaders(ctxT(t)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tgt.Map(ctxT(t), "m"); (err == nil) != (era == "raft") {
+		t.Fatalf("%s era: Map: %v", era, err)
+	}
+	if _, err := tgt.PlanKill(ctxT(t), 1); err != nil {
+		t.Fatal(err)
+	}
+	if store != "" {
+		if _, err := tgt.KillLeader(ctxT(t), 1); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := tgt.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
 
 // TestRequiredPermissionsMatchCalls drives every method in both eras and checks
 // that the API calls made are exactly RequiredPermissions.
@@ -510,22 +535,12 @@ func TestRequiredPermissionsMatchCalls(t *testing.T) {
 			f.AddConsensusStore("s", 2, 3)
 		}
 		f.EnforceDeletePreconditions(true)
+		if era == "raft" {
+			f.PublishDataStore("s")
+		}
+		f.AddPod("experiment", map[string]string{"app": "experiment"})
 		for _, store := range []string{"", "s"} {
-			tgt := open(t, f, withStore(store))
-			if _, err := tgt.Leaders(ctxT(t)); err != nil {
-				t.Fatal(err)
-			}
-			if _, err := tgt.PlanKill(ctxT(t), 1); err != nil {
-				t.Fatal(err)
-			}
-			if store != "" {
-				if _, err := tgt.KillLeader(ctxT(t), 1); err != nil {
-					t.Fatal(err)
-				}
-			}
-			if err := tgt.Close(); err != nil {
-				t.Fatal(err)
-			}
+			driveTarget(t, f, era, store)
 		}
 		for _, a := range append(f.Kube.Actions(), f.Dynamic.Actions()...) {
 			r := a.GetResource()

@@ -4,14 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
 	"time"
 
-	sdkclient "github.com/atomix/go-sdk/pkg/client"
-	"github.com/atomix/go-sdk/pkg/types"
 	"go.uber.org/zap"
 
 	"github.com/atomix-failover/atomix-failover/internal/cluster"
+	"github.com/atomix-failover/atomix-failover/internal/cluster/datapath"
 )
 
 var _ cluster.Sessions = (*Store)(nil)
@@ -21,31 +19,19 @@ var errStoreClosed = errors.New("the store is closed")
 
 // clientPath is one client's own data path (runtime, sidecar and rsm
 // protocol client, hence its own session on every partition) and the go-sdk
-// client that talks to its sidecar.
+// client that talks to its sidecar, named for logs.
 type clientPath struct {
-	name   string
-	data   *dataPath
-	client *sdkclient.Client
-
-	once sync.Once
-	err  error
+	name string
+	*datapath.Client
 }
 
-// close closes the go-sdk client, stops the sidecar and closes the protocol
-// client's connections to the nodes, once. Like dataPath.close, it leaves
-// the rsm sessions open: the nodes expire them.
+// close closes the client once (datapath.Client.Close): like the store's
+// own data path, it leaves the rsm sessions open for the nodes to expire.
 func (c *clientPath) close() error {
-	c.once.Do(func() {
-		var errs []error
-		if err := c.client.Close(); err != nil {
-			errs = append(errs, fmt.Errorf("%s: closing go-sdk client: %w", c.name, err))
-		}
-		if err := c.data.close(); err != nil {
-			errs = append(errs, fmt.Errorf("%s: stopping the sidecar: %w", c.name, err))
-		}
-		c.err = errors.Join(errs...)
-	})
-	return c.err
+	if err := c.Close(); err != nil {
+		return fmt.Errorf("%s: %w", c.name, err)
+	}
+	return nil
 }
 
 // namedPath is a data path with a name for logs.
@@ -63,7 +49,7 @@ func (s *Store) dataPaths() []namedPath {
 		paths = append(paths, namedPath{name: "store", data: s.data})
 	}
 	for c := range s.clients {
-		paths = append(paths, namedPath{name: c.name, data: c.data})
+		paths = append(paths, namedPath{name: c.name, data: c.Path()})
 	}
 	return paths
 }
@@ -88,12 +74,12 @@ func (s *Store) OpenClient(ctx context.Context, name string) (cluster.Map, error
 	if err != nil {
 		return nil, fmt.Errorf("opening a client for map %q: %w", name, err)
 	}
-	m, err := sdkclient.Map[string, string](c.client)(name).Codec(types.Scalar[string]()).Get(ctx)
+	m, err := c.Map(ctx, name)
 	if err != nil {
 		s.unregisterClient(c)
-		return nil, errors.Join(fmt.Errorf("opening map %q on %s: %w", name, c.name, err), c.close())
+		return nil, errors.Join(fmt.Errorf("%s: %w", c.name, err), c.close())
 	}
-	s.log.Debug("client opened", zap.String("client", c.name), zap.Int("sidecar_port", c.data.port))
+	s.log.Debug("client opened", zap.String("client", c.name), zap.Int("sidecar_port", c.Port()))
 	return &clientMap{Map: m, store: s, client: c}, nil
 }
 
@@ -113,16 +99,11 @@ func (s *Store) clientsOpen() error {
 // startClient starts a data path on a free port, registers it and points it
 // at the current leaders.
 func (s *Store) startClient(ctx context.Context, name string) (*clientPath, error) {
-	ports, err := pickPorts(0, []string{"client sidecar port"})
+	dc, err := datapath.StartClient(ctx, s.protocolConfig(), sendOptions(s.sends)...)
 	if err != nil {
 		return nil, err
 	}
-	data, err := startDataPath(ctx, ports[0], s.protocolConfig(), s.sends)
-	if err != nil {
-		return nil, err
-	}
-	c := &clientPath{name: fmt.Sprintf("client (map %s)", name), data: data,
-		client: sdkclient.NewClient(sdkclient.WithHost("127.0.0.1"), sdkclient.WithPort(data.port))}
+	c := &clientPath{name: fmt.Sprintf("client (map %s)", name), Client: dc}
 	if err := s.registerClient(c, name); err != nil {
 		return nil, errors.Join(err, c.close())
 	}
@@ -130,7 +111,7 @@ func (s *Store) startClient(ctx context.Context, name string) (*clientPath, erro
 	// reconfigure loop could see this client.
 	cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
-	if _, err := data.configure(cctx, s.protocolConfig()); err != nil {
+	if _, err := c.Configure(cctx, s.protocolConfig()); err != nil {
 		s.unregisterClient(c)
 		return nil, errors.Join(err, c.close())
 	}

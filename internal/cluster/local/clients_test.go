@@ -57,10 +57,8 @@ func clientPaths(s *Store) []*clientPath {
 
 // partitionConns returns the data path's gRPC connections to the partitions.
 func partitionConns(dp *dataPath) []*grpc.ClientConn {
-	dp.driver.conns.mu.Lock()
-	defer dp.driver.conns.mu.Unlock()
 	var conns []*grpc.ClientConn
-	for cc := range dp.driver.conns.conns {
+	for _, cc := range dp.Conns() {
 		if strings.HasPrefix(cc.Target(), partitionTargetPrefix) {
 			conns = append(conns, cc)
 		}
@@ -107,7 +105,7 @@ func TestClientSessions(t *testing.T) {
 	checkReconfigured(ctx, t, s, maps[1:])
 	var ports []int
 	for _, c := range clientPaths(s) {
-		ports = append(ports, c.data.port)
+		ports = append(ports, c.Port())
 	}
 	if err := s.Close(); err != nil {
 		t.Fatalf("Close with %d clients open: %v", len(ports), err)
@@ -142,7 +140,7 @@ func checkDistinctConns(t *testing.T, s *Store, n int) {
 	}
 	for _, c := range paths {
 		targets := map[string]bool{}
-		for _, cc := range partitionConns(c.data) {
+		for _, cc := range partitionConns(c.Path()) {
 			if o, ok := owner[cc]; ok {
 				t.Errorf("%s shares connection %s with %s", c.name, cc.Target(), o)
 			}
@@ -198,10 +196,10 @@ func checkCloseOne(ctx context.Context, t *testing.T, s *Store, maps []cluster.M
 			t.Errorf("%s still registered after its Close", c.name)
 		}
 	}
-	if !portFree(closed.data.port) {
-		t.Errorf("%s: sidecar port %d still in use after Close", closed.name, closed.data.port)
+	if !portFree(closed.Port()) {
+		t.Errorf("%s: sidecar port %d still in use after Close", closed.name, closed.Port())
 	}
-	if conns := partitionConns(closed.data); len(conns) != 0 {
+	if conns := partitionConns(closed.Path()); len(conns) != 0 {
 		t.Errorf("%s: %d connections to the nodes left after Close", closed.name, len(conns))
 	}
 	gctx, gcancel := context.WithTimeout(ctx, 5*time.Second)
@@ -280,7 +278,7 @@ func TestClientWipe(t *testing.T) {
 	if err != nil {
 		t.Fatalf("OpenClient: %v", err)
 	}
-	port := old.(*clientMap).client.data.port
+	port := old.(*clientMap).client.Port()
 	if _, err := s.WipeAll(ctx, 1); err != nil {
 		t.Fatalf("WipeAll: %v", err)
 	}

@@ -7,23 +7,22 @@ import (
 	"time"
 
 	rsmapiv1 "github.com/atomix/atomix/protocols/rsm/api/v1"
-	sdkclient "github.com/atomix/go-sdk/pkg/client"
-	"github.com/atomix/go-sdk/pkg/types"
 	"go.uber.org/zap"
 
 	"github.com/atomix-failover/atomix-failover/internal/cluster"
+	"github.com/atomix-failover/atomix-failover/internal/cluster/datapath"
 )
 
 // connectDataPath starts the in-process runtime and sidecar on port and the
 // go-sdk client that talks to it.
 func (s *Store) connectDataPath(ctx context.Context, port int) error {
-	data, err := startDataPath(ctx, port, s.protocolConfig(), s.sends)
+	data, err := datapath.Start(ctx, port, s.protocolConfig(), sendOptions(s.sends)...)
 	if err != nil {
 		return err
 	}
 	s.mu.Lock()
 	s.data = data
-	s.client = sdkclient.NewClient(sdkclient.WithHost("127.0.0.1"), sdkclient.WithPort(data.port))
+	s.client = datapath.NewSDKClient(data)
 	s.mu.Unlock()
 	return nil
 }
@@ -80,7 +79,7 @@ func (s *Store) reconfigureAll() {
 	config := s.protocolConfig()
 	for _, p := range paths {
 		ctx, cancel := context.WithTimeout(s.ctx, 5*time.Second)
-		applied, err := p.data.configure(ctx, config)
+		applied, err := p.data.Configure(ctx, config)
 		cancel()
 		if err != nil && s.ctx.Err() == nil {
 			s.log.Warn("reconfiguring the data path", zap.String("data_path", p.name), zap.Error(err))
@@ -98,11 +97,7 @@ func (s *Store) Map(ctx context.Context, name string) (cluster.Map, error) {
 	if client == nil {
 		return nil, fmt.Errorf("opening map %q: the data path is down (a wipe did not finish)", name)
 	}
-	m, err := sdkclient.Map[string, string](client)(name).Codec(types.Scalar[string]()).Get(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("opening map %q: %w", name, err)
-	}
-	return m, nil
+	return datapath.OpenMap(ctx, client, name)
 }
 
 // disconnectDataPath closes the go-sdk client, stops the sidecar and closes
@@ -118,7 +113,7 @@ func (s *Store) disconnectDataPath() error {
 		}
 	}
 	if data != nil {
-		if err := data.close(); err != nil {
+		if err := data.Close(); err != nil {
 			errs = append(errs, fmt.Errorf("stopping the sidecar: %w", err))
 		}
 	}

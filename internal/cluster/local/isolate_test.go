@@ -294,7 +294,9 @@ func TestIsolateLeaderWithoutProxies(t *testing.T) {
 // would panic on them), and the healed node installs it, lives on and is
 // in sync.
 func TestIsolatedLeaderCatchesUpBySnapshot(t *testing.T) {
-	const partition, cut, puts = 1, 6 * time.Second, 40
+	// The cut is long enough for an election and the writes on a loaded
+	// 2-core machine; each write may take what is left of it.
+	const partition, cut, puts = 1, 12 * time.Second, 40
 	ctx, s := startProxiedStore(t, func(c *Config) { c.snapshotEntries, c.compactionOverhead = 10, 2 })
 	m, err := s.Map(ctx, "isolate-snapshot")
 	if err != nil {
@@ -308,11 +310,18 @@ func TestIsolatedLeaderCatchesUpBySnapshot(t *testing.T) {
 	if err != nil {
 		t.Fatalf("no new leader during the cut: %v", err)
 	}
+	// A client opened now starts on the new leader: the shared one may
+	// still be reconfiguring away from the cut-off node on a loaded machine.
+	cm, err := s.OpenClient(ctx, "isolate-snapshot")
+	if err != nil {
+		t.Fatalf("OpenClient: %v", err)
+	}
+	t.Cleanup(func() { _ = cm.Close(context.Background()) })
 	keys := make([]string, puts)
 	for i := range keys {
 		keys[i] = keyFor(t, fmt.Sprintf("compacted-%d", i), partition, s.cfg.Partitions)
-		if err := putWithin(ctx, m, keys[i], keys[i], 10*time.Second); err != nil {
-			t.Fatalf("Put %d during the cut: %v", i, err)
+		if err := putWithin(ctx, cm, keys[i], keys[i], time.Until(iz.SentAt.Add(cut-time.Second))); err != nil {
+			t.Fatalf("Put %d during the cut (%s after it began): %v", i, time.Since(iz.SentAt), err)
 		}
 	}
 	if time.Since(iz.SentAt) > cut {

@@ -32,6 +32,10 @@ var (
 	ConsensusStores = ConsensusGV.WithResource("consensusstores")
 	RaftGroups      = ConsensusGV.WithResource("raftgroups")
 	RaftMembers     = ConsensusGV.WithResource("raftmembers")
+
+	// DataStores are the atomix.io/v3beta4 DataStores the raft controller
+	// publishes for the Atomix sidecar (datastore.go).
+	DataStores = schema.GroupVersionResource{Group: "atomix.io", Version: "v3beta4", Resource: "datastores"}
 )
 
 var listKinds = map[schema.GroupVersionResource]string{
@@ -41,6 +45,7 @@ var listKinds = map[schema.GroupVersionResource]string{
 	ConsensusStores: "ConsensusStoreList",
 	RaftGroups:      "RaftGroupList",
 	RaftMembers:     "RaftMemberList",
+	DataStores:      "DataStoreList",
 }
 
 // Fake is a fake API server holding Atomix stores.
