@@ -48,7 +48,7 @@ func runTestParent() int {
 }
 
 // atomixSessionGoroutines are the protocol client's per-session goroutines,
-// which protocols/rsm v1.1.1 gives no way to stop (see dataPath.close).
+// which protocols/rsm v1.1.1 gives no way to stop (see datapath.Path.Close).
 var atomixSessionGoroutines = []goleak.Option{
 	goleak.IgnoreTopFunction("github.com/atomix/atomix/protocols/rsm/pkg/client.(*SessionClient).open.func1"),
 }

@@ -75,7 +75,7 @@ type Store struct {
 var _ cluster.Target = (*Store)(nil)
 
 // quietAtomix sets the in-process Atomix runtime's log level once: the
-// protocol client's session goroutines outlive a store (see dataPath.close)
+// protocol client's session goroutines outlive a store (see datapath.Path.Close)
 // and read the level while they log.
 var quietAtomix sync.Once
 
