@@ -90,6 +90,7 @@ ATOMIX_NAMESPACE="${ATOMIX_NAMESPACE:-kube-system}"
 DEPLOYMENT=enhanced-failover-experiment
 CONTAINER=experiment
 STORE=consensus-store
+RAFT_CLUSTER=consensus-cluster
 RESULTS=/app/logs/enhanced-failover-test-results.log
 ATOMIX_CRDS=(crd/raftclusters.raft.atomix.io crd/raftstores.raft.atomix.io crd/storageprofiles.atomix.io)
 
@@ -190,8 +191,11 @@ kc wait --for=condition=Established --timeout="$TIMEOUT" "${ATOMIX_CRDS[@]}"
 log "creating the Raft store ${STORE} in ${NAMESPACE}"
 kc create namespace "$NAMESPACE" --dry-run=client -o yaml | kc apply -f -
 kc apply -f consensus-store.yaml
-log "waiting for RaftStore ${STORE} to be Ready"
-kc -n "$NAMESPACE" wait --for=jsonpath='{.status.state}'=Ready --timeout="$TIMEOUT" "raftstore/${STORE}"
+# Not the RaftStore's state: raft controller v0.7.0 can leave it NotReady for good
+# once a raft pod was replaced (a re-run after a campaign), while raft is fine.
+log "waiting for RaftCluster ${RAFT_CLUSTER} to be Ready and every partition of RaftStore ${STORE} to have a leader"
+kc -n "$NAMESPACE" wait --for=jsonpath='{.status.state}'=Ready --timeout="$TIMEOUT" "raftcluster/${RAFT_CLUSTER}"
+kc -n "$NAMESPACE" wait --for=jsonpath='{.status.leader.name}' --timeout="$TIMEOUT" raftpartitions -l "atomix.io/store=${STORE}"
 kc apply -f storage-profile.yaml
 
 if [ "$build" -eq 1 ]; then
