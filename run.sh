@@ -212,6 +212,10 @@ else
 fi
 
 log "deploying ${DEPLOYMENT}"
+existed=0
+if kc -n "$NAMESPACE" get "deployment/${DEPLOYMENT}" -o name >/dev/null 2>&1; then
+  existed=1
+fi
 kc apply -f deployment.yaml
 deployed_image="$(kc -n "$NAMESPACE" get "deployment/${DEPLOYMENT}" \
   -o jsonpath="{.spec.template.spec.containers[?(@.name==\"${CONTAINER}\")].image}")"
@@ -219,7 +223,10 @@ if [ "$deployed_image" != "$IMAGE" ]; then
   log "setting the image of container ${CONTAINER} to ${IMAGE} (deployment.yaml says ${deployed_image})"
   kc -n "$NAMESPACE" set image "deployment/${DEPLOYMENT}" "${CONTAINER}=${IMAGE}"
 fi
-kc -n "$NAMESPACE" rollout restart "deployment/${DEPLOYMENT}"
+# A first apply starts the pod; restarting it then would kill it mid-start.
+if [ "$existed" -eq 1 ]; then
+  kc -n "$NAMESPACE" rollout restart "deployment/${DEPLOYMENT}"
+fi
 if ! kc -n "$NAMESPACE" rollout status "deployment/${DEPLOYMENT}" --timeout="$TIMEOUT"; then
   kc -n "$NAMESPACE" get pods -l "app.kubernetes.io/name=${DEPLOYMENT}" -o wide >&2 || true
   kc -n "$NAMESPACE" describe pods -l "app.kubernetes.io/name=${DEPLOYMENT}" >&2 || true

@@ -21,7 +21,10 @@ if [ "$name" = kubectl ]; then
     *" get crd/"*) [ -z "${STUB_NO_ATOMIX:-}" ] || exit 1 ;;
     *" get mutatingwebhookconfigurations "*)
       echo mutatingwebhookconfiguration.admissionregistration.k8s.io/atomix-sidecar-controller ;;
-    *" get deployment/"*) echo atomix-failover:local ;;
+    *" apply -f deployment.yaml "*) : >"$STUB_LOG.applied" ;;
+    *" get deployment/"*)
+      if [ -n "${STUB_NEW_DEPLOYMENT:-}" ] && [ ! -e "$STUB_LOG.applied" ]; then exit 1; fi
+      echo atomix-failover:local ;;
     *" get pods "*) echo enhanced-failover-experiment-7d4b9-x2x4q ;;
     *" -f - "*) cat >/dev/null ;;
   esac
@@ -283,5 +286,25 @@ func TestRunScriptChecksAtomix(t *testing.T) {
 	r = runScript(t, []string{"kubectl"}, nil, "--skip-minikube", "--skip-build", "--skip-helm")
 	if r.code != 1 || !strings.Contains(r.stderr, "no current kubectl context") {
 		t.Errorf("no current context: exit %d\n%s", r.code, r.stderr)
+	}
+}
+
+// TestRunScriptFirstDeployNoRestart: a Deployment applied for the first time
+// starts its pod; a rollout restart right after would start a second one and
+// kill the first mid-start (seen on a real cluster). A re-run restarts it.
+func TestRunScriptFirstDeployNoRestart(t *testing.T) {
+	restart := "kubectl -n atomix-failover rollout restart deployment/enhanced-failover-experiment"
+	env := []string{"STUB_CURRENT_CONTEXT=c"}
+	args := []string{"--skip-minikube", "--skip-build", "--skip-helm", "--kube-context="}
+	r := runScript(t, []string{"kubectl"}, append(env, "STUB_NEW_DEPLOYMENT=1"), args...)
+	if r.code != 0 {
+		t.Fatalf("exit %d\n%s", r.code, r.stderr)
+	}
+	if r.called(restart) {
+		t.Errorf("first deploy restarted the rollout: %q", r.calls)
+	}
+	r = runScript(t, []string{"kubectl"}, env, args...)
+	if r.code != 0 || !r.called(restart) {
+		t.Errorf("re-run: exit %d, no call %q in %q", r.code, restart, r.calls)
 	}
 }
