@@ -8,6 +8,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/atomix-failover/atomix-failover/internal/cluster"
+	"github.com/atomix-failover/atomix-failover/internal/cluster/datapath"
 )
 
 // errDataPathClosed is returned once the target is closing.
@@ -35,6 +36,14 @@ func (e *embedded) newClient(ctx context.Context, label string) (*embeddedClient
 		return nil, errors.Join(err, dc.Close())
 	}
 	return c, nil
+}
+
+// close closes the client; the error names it.
+func (c *embeddedClient) close() error {
+	if err := c.dc.Close(); err != nil {
+		return fmt.Errorf("%s: %w", c.name, err)
+	}
+	return nil
 }
 
 // register names c and adds it to the clients the loop reconfigures.
@@ -101,7 +110,7 @@ func (e *embedded) OpenClient(ctx context.Context, name string) (cluster.Map, er
 		return nil, errors.Join(fmt.Errorf("%s: %w", c.name, err), c.dc.Close())
 	}
 	e.log.Debug("client opened", zap.String("client", c.name))
-	return &embeddedMap{Map: m, e: e, c: c}, nil
+	return &datapath.OwnedMap{Map: m, Name: c.name, Release: func() bool { return e.unregister(c) }, CloseClient: c.close}, nil
 }
 
 // Close stops following the DataStore and closes every client.
@@ -119,29 +128,6 @@ func (e *embedded) Close() error {
 		if err := c.dc.Close(); err != nil {
 			errs = append(errs, fmt.Errorf("%s: %w", c.name, err))
 		}
-	}
-	return errors.Join(errs...)
-}
-
-// embeddedMap is a map opened by OpenClient: closing it closes its client.
-type embeddedMap struct {
-	cluster.Map
-	e *embedded
-	c *embeddedClient
-}
-
-// Close closes the map and its client; after the target's Close, which
-// already closed the client, it only makes sure of that.
-func (m *embeddedMap) Close(ctx context.Context) error {
-	if !m.e.unregister(m.c) {
-		return m.c.dc.Close()
-	}
-	var errs []error
-	if err := m.Map.Close(ctx); err != nil {
-		errs = append(errs, fmt.Errorf("%s: closing the map: %w", m.c.name, err))
-	}
-	if err := m.c.dc.Close(); err != nil {
-		errs = append(errs, fmt.Errorf("%s: %w", m.c.name, err))
 	}
 	return errors.Join(errs...)
 }

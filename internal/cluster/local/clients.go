@@ -80,7 +80,9 @@ func (s *Store) OpenClient(ctx context.Context, name string) (cluster.Map, error
 		return nil, errors.Join(fmt.Errorf("%s: %w", c.name, err), c.close())
 	}
 	s.log.Debug("client opened", zap.String("client", c.name), zap.Int("sidecar_port", c.Port()))
-	return &clientMap{Map: m, store: s, client: c}, nil
+	return &clientMap{client: c, OwnedMap: &datapath.OwnedMap{
+		Map: m, Name: c.name, Release: func() bool { return s.unregisterClient(c) }, CloseClient: c.close,
+	}}, nil
 }
 
 // clientsOpen says why no client may be opened now, if so.
@@ -165,23 +167,8 @@ func (s *Store) releaseClients(final bool) error {
 	return errors.Join(errs...)
 }
 
-// clientMap is a map opened by OpenClient: closing it closes its client.
+// clientMap is a map opened by OpenClient; closing it closes its client.
 type clientMap struct {
-	cluster.Map
-	store  *Store
+	*datapath.OwnedMap
 	client *clientPath
-}
-
-// Close closes the map and its client; after a wipe or the store's Close,
-// which already closed the client, it returns that close's error.
-func (m *clientMap) Close(ctx context.Context) error {
-	if !m.store.unregisterClient(m.client) {
-		return m.client.close()
-	}
-	var errs []error
-	if err := m.Map.Close(ctx); err != nil {
-		errs = append(errs, fmt.Errorf("%s: closing the map: %w", m.client.name, err))
-	}
-	errs = append(errs, m.client.close())
-	return errors.Join(errs...)
 }
