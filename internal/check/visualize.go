@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"regexp"
 
 	"github.com/anishathalye/porcupine"
 
@@ -113,4 +115,26 @@ func firstOKAfter(ops []history.Op, t int64) (history.Op, bool) {
 		}
 	}
 	return first, found
+}
+
+var unsafeName = regexp.MustCompile(`[^A-Za-z0-9._-]+`)
+
+// FileSafe replaces every run of characters a file name should not hold with "_".
+func FileSafe(s string) string { return unsafeName.ReplaceAllString(s, "_") }
+
+// WriteWindowVisualizationFile writes WriteWindowVisualization to a new
+// file at path; a file it could not finish is removed.
+func WriteWindowVisualizationFile(path string, ops []history.Op, key string, faults []history.Fault) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("check: visualize %q: %w", key, err)
+	}
+	err = WriteWindowVisualization(f, ops, key, faults)
+	if cerr := f.Close(); err == nil && cerr != nil {
+		err = fmt.Errorf("check: visualize %q: %w", key, cerr)
+	}
+	if err != nil {
+		_ = os.Remove(path)
+	}
+	return err
 }

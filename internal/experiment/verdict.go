@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"regexp"
 
 	"go.uber.org/zap"
 
@@ -63,21 +62,11 @@ func (r *Runner) checkRecord(l *load, rec results.Trial, j check.TrialResult, fa
 	return c
 }
 
-var unsafeName = regexp.MustCompile(`[^A-Za-z0-9._-]+`)
-
 // visualize writes porcupine's view of the violating key's window beside
 // the history and returns its file name ("" when it could not be written).
 func (r *Runner) visualize(l *load, trial int, window []history.Op, key string, faults []history.Fault) string {
-	name := fmt.Sprintf("%s.%s.trial-%d.%s.html", r.Config.HistoryPrefix, l.runID, trial, unsafeName.ReplaceAllString(key, "_"))
-	path := filepath.Join(r.Config.HistoryDir, name)
-	f, err := os.Create(path)
-	if err == nil {
-		err = check.WriteWindowVisualization(f, window, key, faults)
-		if cerr := f.Close(); err == nil {
-			err = cerr
-		}
-	}
-	if err != nil {
+	name := fmt.Sprintf("%s.%s.trial-%d.%s.html", r.Config.HistoryPrefix, l.runID, trial, check.FileSafe(key))
+	if err := check.WriteWindowVisualizationFile(filepath.Join(r.Config.HistoryDir, name), window, key, faults); err != nil {
 		l.log.Warn("writing the visualization of a violation", zap.Int("trial", trial), zap.String("key", key), zap.Error(err))
 		return ""
 	}
