@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"slices"
 
 	rsmapiv1 "github.com/atomix/atomix/protocols/rsm/api/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -54,22 +53,32 @@ func decodeDataStore(u *unstructured.Unstructured, partitions int) (rsmapiv1.Pro
 	return config, nil
 }
 
-// checkPartitions insists on partitions 1..n, each once.
+// checkPartitions insists on n partitions with distinct IDs. The IDs are
+// the partitions' Raft group IDs, which need not be 1..n (the raft
+// controller allocates them from its cluster's counter and can skip some);
+// the config lists the partitions in order, and the rsm client routes a key
+// to the i-th entry, partition i+1 of the store.
 func checkPartitions(config rsmapiv1.ProtocolConfig, n int) error {
+	ids := partitionIDs(config)
+	seen := map[int]bool{}
+	for _, id := range ids {
+		if id < 1 || seen[id] {
+			return fmt.Errorf("partition IDs %v: each must be a distinct Raft group ID", ids)
+		}
+		seen[id] = true
+	}
+	if len(ids) != n {
+		return fmt.Errorf("%d partitions (IDs %v), want %d (the store's partitions)", len(ids), ids, n)
+	}
+	return nil
+}
+
+func partitionIDs(config rsmapiv1.ProtocolConfig) []int {
 	ids := make([]int, 0, len(config.Partitions))
 	for _, p := range config.Partitions {
 		ids = append(ids, int(p.PartitionID))
 	}
-	slices.Sort(ids)
-	for i, id := range ids {
-		if id != i+1 {
-			return fmt.Errorf("partitions %v, want 1..%d (the store's partitions)", ids, n)
-		}
-	}
-	if len(ids) != n {
-		return fmt.Errorf("partitions %v, want 1..%d (the store's partitions)", ids, n)
-	}
-	return nil
+	return ids
 }
 
 // addressed insists on an address for every partition, which a client
@@ -78,7 +87,7 @@ func checkPartitions(config rsmapiv1.ProtocolConfig, n int) error {
 func addressed(config rsmapiv1.ProtocolConfig) error {
 	for _, p := range config.Partitions {
 		if p.Leader == "" && len(p.Followers) == 0 {
-			return fmt.Errorf("spec.config: partition %d has no leader and no followers yet", p.PartitionID)
+			return fmt.Errorf("spec.config: partition ID %d has no leader and no followers yet", p.PartitionID)
 		}
 	}
 	return nil

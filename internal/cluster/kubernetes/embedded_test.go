@@ -129,28 +129,50 @@ func openEmbedded(t *testing.T, f *fakecluster.Fake) (*kubernetes.Target, *fakeC
 
 func leaderAddress(f *fakecluster.Fake, pod string) string { return f.PodAddress("c", pod) }
 
+// TestEmbeddedDecodesDataStore opens the embedded data path from the
+// DataStore the raft controller publishes, whose partition IDs are the
+// partitions' Raft group IDs in partition order: 1..n only on a cluster
+// whose group counter had no gaps (seen on a real cluster: groups 1, 3, 4).
 func TestEmbeddedDecodesDataStore(t *testing.T) {
-	f := fakecluster.New(ns, "raft")
-	f.AddRaftStore("s", "c", 3, 3)
-	want := f.PublishDataStore("s")
-	if len(want.Partitions) != 3 || want.Partitions[0].Leader != leaderAddress(f, "c-0") || len(want.Partitions[0].Followers) != 2 {
-		t.Fatalf("fixture published %+v", want)
+	tests := []struct {
+		name      string
+		setup     func(f *fakecluster.Fake)
+		wantGroup []int
+	}{
+		{name: "groups are partitions", setup: func(*fakecluster.Fake) {}, wantGroup: []int{1, 2, 3}},
+		{name: "groups skipped", setup: func(f *fakecluster.Fake) { f.SkipGroupIDs("c", 4) }, wantGroup: []int{5, 6, 7}},
+		{name: "one group skipped", setup: func(f *fakecluster.Fake) { f.SkipGroupIDs("c", 1) }, wantGroup: []int{2, 3, 4}},
 	}
-	tgt, fc := openEmbedded(t, f)
-	if got := tgt.Info().Versions["data-path"]; got != kubernetes.DataPathEmbedded {
-		t.Fatalf("info data-path %q", got)
-	}
-	if _, err := tgt.Map(ctxT(t), "m"); err != nil {
-		t.Fatal(err)
-	}
-	if a := fc.next(t); a.client != 1 || !reflect.DeepEqual(a.config, want) {
-		t.Fatalf("client started with %+v, want %+v", a, want)
-	}
-	if _, err := tgt.Map(ctxT(t), "other"); err != nil {
-		t.Fatal(err)
-	}
-	if n := len(fc.clients()); n != 1 {
-		t.Fatalf("Map started %d clients, want one shared", n)
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			f := fakecluster.New(ns, "raft")
+			tc.setup(f)
+			f.AddRaftStore("s", "c", 3, 3)
+			want := f.PublishDataStore("s")
+			var groups []int
+			for _, p := range want.Partitions {
+				groups = append(groups, int(p.PartitionID))
+			}
+			if !reflect.DeepEqual(groups, tc.wantGroup) || want.Partitions[0].Leader != leaderAddress(f, "c-0") || len(want.Partitions[0].Followers) != 2 {
+				t.Fatalf("fixture published %+v", want)
+			}
+			tgt, fc := openEmbedded(t, f)
+			if got := tgt.Info().Versions["data-path"]; got != kubernetes.DataPathEmbedded {
+				t.Fatalf("info data-path %q", got)
+			}
+			if _, err := tgt.Map(ctxT(t), "m"); err != nil {
+				t.Fatal(err)
+			}
+			if a := fc.next(t); a.client != 1 || !reflect.DeepEqual(a.config, want) {
+				t.Fatalf("client started with %+v, want %+v", a, want)
+			}
+			if _, err := tgt.Map(ctxT(t), "other"); err != nil {
+				t.Fatal(err)
+			}
+			if n := len(fc.clients()); n != 1 {
+				t.Fatalf("Map started %d clients, want one shared", n)
+			}
+		})
 	}
 }
 
@@ -249,11 +271,19 @@ func TestEmbeddedDataStoreErrors(t *testing.T) {
 			wantErr: "DataStore failover/s: spec.config: decoding protocol config"},
 		{name: "wrong partitions", setup: func(f *fakecluster.Fake) {
 			f.SetDataStore("s", fakecluster.RaftDriver, fakecluster.EncodeConfig(rsmapiv1.ProtocolConfig{Partitions: good.Partitions[:1]}))
-		}, wantErr: "partitions [1], want 1..2"},
+		}, wantErr: "1 partitions (IDs [1]), want 2"},
+		{name: "duplicate partition", setup: func(f *fakecluster.Fake) {
+			f.SetDataStore("s", fakecluster.RaftDriver, fakecluster.EncodeConfig(rsmapiv1.ProtocolConfig{Partitions: []rsmapiv1.PartitionConfig{
+				{PartitionID: 3, Leader: "a:1"}, {PartitionID: 3, Leader: "b:1"}}}))
+		}, wantErr: "partition IDs [3 3]: each must be a distinct Raft group ID"},
+		{name: "partition 0", setup: func(f *fakecluster.Fake) {
+			f.SetDataStore("s", fakecluster.RaftDriver, fakecluster.EncodeConfig(rsmapiv1.ProtocolConfig{Partitions: []rsmapiv1.PartitionConfig{
+				{PartitionID: 0, Leader: "a:1"}, {PartitionID: 3, Leader: "b:1"}}}))
+		}, wantErr: "partition IDs [0 3]"},
 		{name: "partition without address", setup: func(f *fakecluster.Fake) {
 			f.SetDataStore("s", fakecluster.RaftDriver, fakecluster.EncodeConfig(rsmapiv1.ProtocolConfig{Partitions: []rsmapiv1.PartitionConfig{
 				{PartitionID: 1, Leader: "a:1"}, {PartitionID: 2}}}))
-		}, wantErr: "partition 2 has no leader and no followers"},
+		}, wantErr: "partition ID 2 has no leader and no followers"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -28,8 +28,9 @@ func (f *Fake) PodAddress(cluster, pod string) string {
 
 // PublishDataStore creates or updates the store's DataStore as the raft
 // controller (stores/raft v0.7.0, reconcileDataStore) does: one partition
-// config per RaftPartition, its leader's and its other replicas' pod
-// addresses; it returns the config published.
+// config per RaftPartition, in partition order (store-1, store-2, …), whose
+// PartitionID is the partition's Raft group ID, with its leader's and its
+// other replicas' pod addresses; it returns the config published.
 func (f *Fake) PublishDataStore(store string) rsmapiv1.ProtocolConfig {
 	ctx := context.Background()
 	sel := metav1.ListOptions{LabelSelector: "raft.atomix.io/store=" + store}
@@ -41,21 +42,29 @@ func (f *Fake) PublishDataStore(store string) rsmapiv1.ProtocolConfig {
 	if err != nil {
 		panic(fmt.Sprintf("listing RaftReplicas: %v", err))
 	}
+	slices.SortFunc(parts.Items, func(a, b unstructured.Unstructured) int {
+		return partitionOrdinal(&a) - partitionOrdinal(&b)
+	})
 	var config rsmapiv1.ProtocolConfig
 	for _, p := range parts.Items {
 		config.Partitions = append(config.Partitions, f.partitionConfig(&p, reps.Items))
 	}
-	slices.SortFunc(config.Partitions, func(a, b rsmapiv1.PartitionConfig) int { return int(a.PartitionID) - int(b.PartitionID) })
 	f.SetDataStore(store, RaftDriver, EncodeConfig(config))
 	return config
 }
 
-// partitionConfig is one RaftPartition's leader and followers.
-func (f *Fake) partitionConfig(p *unstructured.Unstructured, replicas []unstructured.Unstructured) rsmapiv1.PartitionConfig {
+func partitionOrdinal(p *unstructured.Unstructured) int {
 	id, _ := strconv.Atoi(p.GetLabels()["raft.atomix.io/partition-id"])
+	return id
+}
+
+// partitionConfig is one RaftPartition's group ID, leader and followers.
+func (f *Fake) partitionConfig(p *unstructured.Unstructured, replicas []unstructured.Unstructured) rsmapiv1.PartitionConfig {
+	id := partitionOrdinal(p)
+	group, _, _ := unstructured.NestedInt64(p.Object, "spec", "groupID")
 	cluster := p.GetLabels()["raft.atomix.io/cluster"]
 	leader, _, _ := unstructured.NestedString(p.Object, "status", "leader", "name")
-	pc := rsmapiv1.PartitionConfig{PartitionID: rsmapiv1.PartitionID(id)}
+	pc := rsmapiv1.PartitionConfig{PartitionID: rsmapiv1.PartitionID(group)}
 	for _, r := range replicas {
 		if r.GetLabels()["raft.atomix.io/partition-id"] != strconv.Itoa(id) {
 			continue

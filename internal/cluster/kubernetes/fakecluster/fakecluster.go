@@ -59,6 +59,10 @@ type Fake struct {
 	// created ready.
 	ReplacementsPending bool
 	uids                int
+	// groups is the last Raft group ID allocated on each RaftCluster.
+	groups map[string]int
+	// groupOf is the group ID of each store's partition ("store/partition").
+	groupOf map[string]int
 }
 
 // NodeContainer is the name of the one container of every fake pod.
@@ -70,6 +74,8 @@ func New(namespace string, eras ...string) *Fake {
 		Kube:      kubefake.NewClientset(),
 		Dynamic:   dynfake.NewSimpleDynamicClientWithCustomListKinds(runtime.NewScheme(), listKinds),
 		Namespace: namespace,
+		groups:    map[string]int{},
+		groupOf:   map[string]int{},
 	}
 	d := f.Kube.Discovery().(*fakediscovery.FakeDiscovery)
 	for _, e := range eras {
@@ -172,8 +178,24 @@ func RaftPodName(cluster string, clusterReplicas, partitionReplicas, pid, rid in
 	return fmt.Sprintf("%s-%d", cluster, (partitionReplicas*pid+(rid-1))%clusterReplicas)
 }
 
+// SkipGroupIDs makes the next n Raft group IDs of cluster unused, as the raft
+// controller (stores/raft v0.7.0) leaves them when it allocates a group
+// (RaftCluster status.groups++) and then retries: a store's group IDs need
+// not be its partition IDs (seen: partitions 1..3 on groups 1, 3, 4).
+func (f *Fake) SkipGroupIDs(cluster string, n int) { f.groups[cluster] += n }
+
+// GroupID is the Raft group ID of a store's partition.
+func (f *Fake) GroupID(store string, partition int) int {
+	if g, ok := f.groupOf[fmt.Sprintf("%s/%d", store, partition)]; ok {
+		return g
+	}
+	return partition
+}
+
 // AddRaftStore creates a RaftStore on RaftCluster cluster with its pods,
-// partitions (term 1, leader replica ((p-1) mod replicas)+1) and replicas (member ID = replica ID).
+// partitions (term 1, leader replica ((p-1) mod replicas)+1, group IDs
+// allocated from the cluster's counter, as the controller does) and replicas
+// (member ID = replica ID).
 func (f *Fake) AddRaftStore(store, cluster string, partitions, replicas int) {
 	for i := range replicas {
 		f.AddPod(fmt.Sprintf("%s-%d", cluster, i), f.RaftPodLabels(cluster))
@@ -185,15 +207,18 @@ func (f *Fake) AddRaftStore(store, cluster string, partitions, replicas int) {
 		"status":   map[string]any{"replicationFactor": int64(replicas), "state": "Ready"},
 	}})
 	for p := 1; p <= partitions; p++ {
+		f.groups[cluster]++
+		g := f.groups[cluster]
+		f.groupOf[fmt.Sprintf("%s/%d", store, p)] = g
 		labels := map[string]any{
 			"atomix.io/store": store, "raft.atomix.io/store": store, "raft.atomix.io/cluster": cluster,
-			"raft.atomix.io/namespace": f.Namespace, "raft.atomix.io/partition-id": strconv.Itoa(p), "raft.atomix.io/group-id": strconv.Itoa(p),
+			"raft.atomix.io/namespace": f.Namespace, "raft.atomix.io/partition-id": strconv.Itoa(p), "raft.atomix.io/group-id": strconv.Itoa(g),
 		}
 		leader := fmt.Sprintf("%s-%d-%d", store, p, (p-1)%replicas+1)
 		f.create(RaftPartitions, &unstructured.Unstructured{Object: map[string]any{
 			"apiVersion": RaftGV.String(), "kind": "RaftPartition",
 			"metadata": map[string]any{"name": fmt.Sprintf("%s-%d", store, p), "labels": labels},
-			"spec":     map[string]any{"partitionID": int64(p), "groupID": int64(p), "replicas": int64(replicas)},
+			"spec":     map[string]any{"partitionID": int64(p), "groupID": int64(g), "replicas": int64(replicas)},
 			"status":   map[string]any{"state": "Ready", "term": int64(1), "leader": map[string]any{"name": leader}},
 		}})
 		for r := 1; r <= replicas; r++ {
@@ -204,15 +229,16 @@ func (f *Fake) AddRaftStore(store, cluster string, partitions, replicas int) {
 
 // AddRaftReplica creates RaftReplica store-pid-rid with the given member ID and pod.
 func (f *Fake) AddRaftReplica(store, cluster string, pid, rid int, member uint64, pod string) {
+	g := f.GroupID(store, pid)
 	labels := map[string]any{
 		"atomix.io/store": store, "raft.atomix.io/store": store, "raft.atomix.io/cluster": cluster,
-		"raft.atomix.io/namespace": f.Namespace, "raft.atomix.io/partition-id": strconv.Itoa(pid), "raft.atomix.io/group-id": strconv.Itoa(pid),
+		"raft.atomix.io/namespace": f.Namespace, "raft.atomix.io/partition-id": strconv.Itoa(pid), "raft.atomix.io/group-id": strconv.Itoa(g),
 		"raft.atomix.io/pod": pod, "raft.atomix.io/replica-id": strconv.Itoa(rid), "raft.atomix.io/member-id": strconv.FormatUint(member, 10),
 	}
 	f.create(RaftReplicas, &unstructured.Unstructured{Object: map[string]any{
 		"apiVersion": RaftGV.String(), "kind": "RaftReplica",
 		"metadata": map[string]any{"name": fmt.Sprintf("%s-%d-%d", store, pid, rid), "labels": labels},
-		"spec": map[string]any{"groupID": int64(pid), "replicaID": int64(rid), "memberID": int64(member),
+		"spec": map[string]any{"groupID": int64(g), "replicaID": int64(rid), "memberID": int64(member),
 			"pod": map[string]any{"name": pod}, "type": "Voter", "peers": int64(3)},
 	}})
 }
