@@ -9,6 +9,8 @@
 #   hack/cluster/cluster.sh status   what is running
 #   hack/cluster/cluster.sh kubectl ARGS...   kubectl inside the namespace, as admin
 #   hack/cluster/cluster.sh logs [COMPONENT]  tails of the component logs
+#   hack/cluster/cluster.sh load-image TAR    import a docker-archive image into the node
+#   hack/cluster/cluster.sh env      the cluster's paths and names as KEY=VALUE lines
 #
 # Environment:
 #   CLUSTER_DIR     the cluster's own directory (default /tmp/atomix-failover-cluster):
@@ -30,6 +32,8 @@ readonly APT_PACKAGES=(containerd runc containernetworking-plugins iptables conn
 # ---- layout -------------------------------------------------------------------
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 readonly HERE
+REPO=$(cd "$HERE/../.." && pwd)
+readonly REPO
 readonly CLUSTER_DIR=${CLUSTER_DIR:-/tmp/atomix-failover-cluster}
 readonly NETNS=${CLUSTER_NETNS:-atomix-failover}
 readonly NETNS_PATH=/run/netns/$NETNS
@@ -60,7 +64,9 @@ readonly CONTROLLER_IMAGE=localhost/atomix/raft-controller:$RAFT_VERSION
 readonly NODE_IMAGE=localhost/atomix/raft-node:$RAFT_VERSION
 
 readonly K8S_BINS=(kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy kubectl)
-readonly OUR_BINS=(atomix-raft-controller atomix-raft-node pause mkimage)
+readonly OUR_BINS=(atomix-raft-controller atomix-raft-node pause)
+# The image writer: the main module's hack/image/main.go, in its -generic mode.
+readonly IMAGE_BIN=image
 
 # The paths outside CLUSTER_DIR that kubelet, containerd and CNI use whatever
 # they are told (REAL-CLUSTER.md, gotcha 7), and the pod log links of kubelet.
@@ -200,6 +206,22 @@ build_ours() {
 	rmdir "$tmp"
 }
 
+# build_image builds hack/image/main.go (the main module's, standard library
+# only; a file named on the command line ignores its build tag).
+build_image() {
+	local key
+	key=$(inputs_key "$IMAGE_BIN" "$REPO/hack/image/main.go")
+	if fresh "$IMAGE_BIN" "$key"; then
+		log "cached: $IMAGE_BIN"
+		return
+	fi
+	log "building $IMAGE_BIN (hack/image/main.go)"
+	(cd "$REPO" && gobuild -ldflags "-s -w" -o "$BIN/$IMAGE_BIN.tmp" hack/image/main.go)
+	mv -f "$BIN/$IMAGE_BIN.tmp" "$BIN/$IMAGE_BIN"
+	stamp "$IMAGE_BIN" "$key"
+	log "built: $IMAGE_BIN"
+}
+
 cmd_build() {
 	need_root
 	command -v go >/dev/null || die "go is not installed"
@@ -208,6 +230,7 @@ cmd_build() {
 	mkdir -p "$BIN"
 	log "cache: $BIN"
 	build_ours
+	build_image
 	build_etcd
 	build_coredns
 	build_kubernetes
@@ -216,7 +239,7 @@ cmd_build() {
 
 all_built() {
 	local n
-	for n in "${K8S_BINS[@]}" "${OUR_BINS[@]}" etcd coredns; do
+	for n in "${K8S_BINS[@]}" "${OUR_BINS[@]}" "$IMAGE_BIN" etcd coredns; do
 		[[ -x $BIN/$n ]] || return 1
 	done
 }
@@ -472,18 +495,20 @@ EOF
 ctr_ns() { ctr -a "$CLUSTER_DIR/containerd/containerd.sock" -n k8s.io "$@"; }
 
 # make_images writes the pause, raft controller and raft node images as
-# one-layer docker archives (no registry, no base image) and imports them.
+# one-layer docker archives (no registry, no base image; hack/image -generic)
+# and imports them.
 make_images() {
 	local d=$CLUSTER_DIR/images
 	mkdir -p "$d"
-	"$BIN/mkimage" -o "$d/pause.tar" -tag "$SANDBOX_IMAGE" -entrypoint '["/pause"]' \
+	local write_image=("$BIN/$IMAGE_BIN" -generic)
+	"${write_image[@]}" -o "$d/pause.tar" -tag "$SANDBOX_IMAGE" -entrypoint '["/pause"]' \
 		-file "$BIN/pause:/pause"
-	"$BIN/mkimage" -o "$d/raft-controller.tar" -tag "$CONTROLLER_IMAGE" \
+	"${write_image[@]}" -o "$d/raft-controller.tar" -tag "$CONTROLLER_IMAGE" \
 		-entrypoint '["/usr/local/bin/atomix-raft-controller"]' \
 		-file "$BIN/atomix-raft-controller:/usr/local/bin/atomix-raft-controller" \
 		-file /usr/bin/stat -ldd -dir /tmp:1777 -env PATH=/usr/local/bin:/usr/bin:/bin
 	# The controller runs `bash -c '[[ $(hostname) =~ -([0-9]+)$ ]] ...'` in it.
-	"$BIN/mkimage" -o "$d/raft-node.tar" -tag "$NODE_IMAGE" \
+	"${write_image[@]}" -o "$d/raft-node.tar" -tag "$NODE_IMAGE" \
 		-entrypoint '["/usr/local/bin/atomix-raft-node"]' \
 		-file "$BIN/atomix-raft-node:/usr/local/bin/atomix-raft-node" \
 		-file /bin/bash -file /bin/hostname -file /bin/tar -file /bin/sleep -ldd -dir /tmp:1777 \
@@ -897,6 +922,36 @@ cmd_status() {
 	[[ -e $NETNS_PATH ]] && echo "namespace $NETNS: present"
 }
 
+# cmd_env prints what tools (the end-to-end test) need to reach the cluster
+# and to check that `down` removed everything: one KEY=VALUE per line.
+cmd_env() {
+	cat <<EOF
+CLUSTER_DIR=$CLUSTER_DIR
+CLUSTER_NETNS=$NETNS
+NETNS_PATH=$NETNS_PATH
+BIN=$BIN
+KUBECONFIG=$CLUSTER_DIR/pki/admin.kubeconfig
+CONTAINERD_SOCK=$CLUSTER_DIR/containerd/containerd.sock
+CGROUP_NAME=$CGROUP_NAME
+CNI_NETWORK=$CNI_NETWORK
+CNI_RESULTS_DIR=$CNI_RESULTS_DIR
+DEVICE_PLUGIN_SOCK=$DEVICE_PLUGIN_SOCK
+CONTAINER_LOG_LINKS=$CONTAINER_LOG_LINKS
+EOF
+}
+
+# cmd_load_image imports docker-archive tars into the node's containerd.
+cmd_load_image() {
+	need_root
+	(($#)) || die "load-image: name a docker-archive tar"
+	[[ -S $CLUSTER_DIR/containerd/containerd.sock ]] || die "load-image: no cluster is up in $CLUSTER_DIR"
+	local t
+	for t in "$@"; do
+		[[ -f $t ]] || die "load-image: $t: no such file"
+		ctr_ns image import "$t"
+	done
+}
+
 cmd_logs() {
 	if (($#)); then tail -n 100 "$CLUSTER_DIR/logs/$1.log"; else show_logs; fi
 }
@@ -929,6 +984,8 @@ main() {
 	atomix) install_atomix ;;
 	logs) cmd_logs "$@" ;;
 	bin) echo "$BIN" ;;
+	env) cmd_env ;;
+	load-image) cmd_load_image "$@" ;;
 	*)
 		sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'
 		[[ $cmd == -h || $cmd == --help || $cmd == help ]] || exit 2

@@ -1,24 +1,43 @@
 //go:build ignore
 
-// Command image writes the experiment's container image as a one-layer
-// docker-archive tar, without docker, a registry or a base image: the image
-// the Dockerfile's runtime stage describes, with the same binary, paths, user,
-// working directory and entrypoint, and, copied from this (Debian) host with
-// the shared libraries ldd names for them, the programs that debian-slim
-// provides and the Deployment needs: /bin/sh (its wrapper), sleep (the
-// wrapper's idle loop) and tar (kubectl cp).
+// Command image writes one-layer docker-archive image tars, without docker, a
+// registry or a base image, from files of this (Debian) host. It is the
+// project's one writer of such tars: the experiment's image, and (-generic)
+// the images of hack/cluster (pause, raft controller, raft node).
 //
+// By default it writes the experiment's image: the one the Dockerfile's runtime
+// stage describes, with the same binary, paths, user, working directory and
+// entrypoint, and, copied from this host with the shared libraries ldd names
+// for them, the programs that debian-slim provides and the Deployment needs:
+// /bin/sh (its wrapper), sleep (the wrapper's idle loop) and tar (kubectl cp).
 // From the repository root:
 //
 //	go run ./hack/image/main.go -o atomix-failover.tar
 //	ctr -n k8s.io image import atomix-failover.tar     # or: docker load -i atomix-failover.tar
 //
 // It builds the binary with the Dockerfile's flags (CGO_ENABLED=1 go build
-// -trimpath -ldflags="-s -w" .) unless -binary names one. The tar is
-// reproducible: fixed file order and times ($SOURCE_DATE_EPOCH, else 0).
-// -print-settings prints the image's settings as JSON; the main module's
-// internal/deploy test checks them and a tar built by this command against the
-// Dockerfile. It is not part of the main module's build (build tag ignore).
+// -trimpath -ldflags="-s -w" .) unless -binary names one. -print-settings
+// prints the image's settings as JSON; the main module's internal/deploy test
+// checks them and a tar built by this command against the Dockerfile.
+//
+// With -generic it writes the image its flags describe and nothing else: -tag
+// and -entrypoint (a JSON array) are required, -file copies a host file (at
+// least one), -ldd the libraries of every -file, -dir adds a directory, -env
+// and -user set the config:
+//
+//	image -generic -o pause.tar -tag localhost/pause:v1 -entrypoint '["/pause"]' -file bin/pause:/pause
+//
+// -file PATH (or PATH:PATH) copies PATH as the host resolves it: each symlink
+// on the way (a merged /usr's /bin -> usr/bin, a library's soname link) as a
+// symlink, then the file it leads to, each at its host path. -file HOST:IMAGE
+// with two different paths copies the file HOST leads to as a regular file at
+// IMAGE, with its permissions. Every file and directory is root's; a
+// directory the layer needs and no flag names is 0755. Flags of one mode are
+// usage errors (exit 2) in the other.
+//
+// Tars are reproducible: fixed file order and times ($SOURCE_DATE_EPOCH, else
+// 0). It is not part of the main module's build (build tag ignore);
+// hack/cluster/cluster.sh builds it with go build hack/image/main.go.
 package main
 
 import (
@@ -104,38 +123,108 @@ var settings = Settings{
 	},
 }
 
+// The flags of each mode; either mode's are usage errors in the other.
+var (
+	projectFlags = []string{"binary", "src", "print-settings"}
+	genericFlags = []string{"file", "ldd", "dir", "env", "entrypoint", "user"}
+)
+
+const usage = `usage:
+  go run ./hack/image/main.go -o FILE [-tag NAME:TAG] [-binary FILE | -src DIR]
+  go run ./hack/image/main.go -print-settings
+  go run ./hack/image/main.go -generic -o FILE -tag NAME:TAG -entrypoint JSON
+      -file HOST[:IMAGE]... [-ldd] [-dir PATH:MODE]... [-env K=V]... [-user USER]
+`
+
 func main() {
 	out := flag.String("o", "", "write the docker-archive tar to `file` (required)")
-	tag := flag.String("tag", settings.Tag, "the image's `name:tag`")
-	binary := flag.String("binary", "", "use this built `file` as the binary instead of building it")
-	src := flag.String("src", ".", "the main module's `dir`, built when -binary is not given")
-	printSettings := flag.Bool("print-settings", false, "print the image settings as JSON and exit")
+	tag := flag.String("tag", settings.Tag, "the image's `name:tag` (required with -generic)")
+	binary := flag.String("binary", "", "project image: use this built `file` as the binary instead of building it")
+	src := flag.String("src", ".", "project image: the main module's `dir`, built when -binary is not given")
+	printSettings := flag.Bool("print-settings", false, "project image: print its settings as JSON and exit")
+	generic := flag.Bool("generic", false, "write the image the -file, -ldd, -dir, -env, -entrypoint and -user flags describe, not the project's")
+	var files, dirs, env listFlag
+	flag.Var(&files, "file", "generic: copy the host file `host[:image]` (repeatable; at least one)")
+	ldd := flag.Bool("ldd", false, "generic: copy the shared libraries ldd names for every -file")
+	flag.Var(&dirs, "dir", "generic: add the directory `path:octal-mode` (repeatable)")
+	flag.Var(&env, "env", "generic: the environment variable `K=V` (repeatable)")
+	entrypoint := flag.String("entrypoint", "", "generic: the entrypoint, a `JSON` array (required)")
+	user := flag.String("user", "", "generic: the `user` the entrypoint runs as")
 	flag.Usage = func() {
-		fmt.Fprintf(flag.CommandLine.Output(), "usage: go run ./hack/image/main.go -o FILE [-tag NAME:TAG] [-binary FILE | -src DIR]\n")
+		fmt.Fprint(flag.CommandLine.Output(), usage)
 		flag.PrintDefaults()
 	}
 	flag.Parse()
+	set := map[string]bool{}
+	flag.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	if err := checkFlags(set, *generic, flag.Args()); err != nil {
+		usageError(err)
+	}
 	switch {
-	case flag.NArg() > 0:
-		fmt.Fprintf(os.Stderr, "image: unexpected argument %q\n", flag.Arg(0))
-		flag.Usage()
-		os.Exit(2)
+	case *generic:
+		g, err := parseGeneric(*tag, files, dirs, env, *entrypoint, *user, *ldd)
+		if err != nil {
+			usageError(err)
+		}
+		if err := runGeneric(g, *out); err != nil {
+			fail(err)
+		}
 	case *printSettings:
 		enc := json.NewEncoder(os.Stdout)
 		enc.SetIndent("", "  ")
 		if err := enc.Encode(settings); err != nil {
 			fail(err)
 		}
-	case *out == "":
-		flag.Usage()
-		os.Exit(2)
 	default:
 		s := settings
 		s.Tag = *tag
-		if err := run(s, *binary, *src, *out); err != nil {
+		if err := runProject(s, *binary, *src, *out); err != nil {
 			fail(err)
 		}
 	}
+}
+
+// checkFlags rejects arguments and combinations of the flags set that do not
+// make one image of one mode.
+func checkFlags(set map[string]bool, generic bool, args []string) error {
+	if len(args) > 0 {
+		return fmt.Errorf("unexpected argument %q", args[0])
+	}
+	if generic {
+		for _, f := range projectFlags {
+			if set[f] {
+				return fmt.Errorf("-%s is for the project image, not for -generic", f)
+			}
+		}
+		for _, f := range []string{"o", "tag", "entrypoint", "file"} {
+			if !set[f] {
+				return fmt.Errorf("-generic needs -%s", f)
+			}
+		}
+		return nil
+	}
+	for _, f := range genericFlags {
+		if set[f] {
+			return fmt.Errorf("-%s needs -generic (without it, the project image is written)", f)
+		}
+	}
+	switch {
+	case set["print-settings"]:
+		if len(set) > 1 {
+			return errors.New("-print-settings takes no other flag")
+		}
+	case set["binary"] && set["src"]:
+		return errors.New("-binary and -src exclude each other: -src is built only without -binary")
+	case !set["o"]:
+		return errors.New("-o is required")
+	}
+	return nil
+}
+
+func usageError(err error) {
+	fmt.Fprintf(os.Stderr, "image: %v\n", err)
+	fmt.Fprint(os.Stderr, usage)
+	os.Exit(2)
 }
 
 func fail(err error) {
@@ -143,8 +232,67 @@ func fail(err error) {
 	os.Exit(1)
 }
 
-// run writes the image to out, building the binary first unless binary names it.
-func run(s Settings, binary, src, out string) error {
+// listFlag is a repeatable flag.
+type listFlag []string
+
+func (l *listFlag) String() string     { return strings.Join(*l, " ") }
+func (l *listFlag) Set(v string) error { *l = append(*l, v); return nil }
+
+// genericImage is the image -generic's flags describe.
+type genericImage struct {
+	tag    string
+	files  []hostFile
+	ldd    bool // the shared libraries of every file too
+	dirs   []imageDir
+	config containerConfig
+}
+
+// hostFile is a -file (arg): the host's file at host, copied to image.
+type hostFile struct{ arg, host, image string }
+
+// imageDir is a -dir: root's directory at path with mode.
+type imageDir struct {
+	path string
+	mode int64
+}
+
+// parseGeneric reads -generic's flags.
+func parseGeneric(tag string, files, dirs, env []string, entrypoint, user string, ldd bool) (genericImage, error) {
+	g := genericImage{tag: tag, ldd: ldd, config: containerConfig{User: user, Env: env}}
+	if err := json.Unmarshal([]byte(entrypoint), &g.config.Entrypoint); err != nil || len(g.config.Entrypoint) == 0 {
+		return g, fmt.Errorf("-entrypoint %s: want a JSON array of strings, not empty", entrypoint)
+	}
+	for _, f := range files {
+		host, image, ok := strings.Cut(f, ":")
+		if !ok {
+			image = host
+		}
+		if host == "" || !cleanAbs(image) {
+			return g, fmt.Errorf("-file %q: want host[:image], image a clean absolute path", f)
+		}
+		g.files = append(g.files, hostFile{f, host, image})
+	}
+	for _, d := range dirs {
+		p, m, _ := strings.Cut(d, ":")
+		mode, err := strconv.ParseUint(m, 8, 32)
+		if !cleanAbs(p) || p == "/" || err != nil || mode > 0o7777 {
+			return g, fmt.Errorf("-dir %q: want path:octal-mode, path a clean absolute path", d)
+		}
+		g.dirs = append(g.dirs, imageDir{p, int64(mode)})
+	}
+	for _, e := range env {
+		if k, _, ok := strings.Cut(e, "="); !ok || k == "" {
+			return g, fmt.Errorf("-env %q: want K=V", e)
+		}
+	}
+	return g, nil
+}
+
+func cleanAbs(p string) bool { return path.IsAbs(p) && path.Clean(p) == p }
+
+// runProject writes the project's image to out, building the binary first
+// unless binary names it.
+func runProject(s Settings, binary, src, out string) error {
 	epoch, err := sourceDateEpoch()
 	if err != nil {
 		return err
@@ -160,11 +308,56 @@ func run(s Settings, binary, src, out string) error {
 			return err
 		}
 	}
-	id, err := writeImage(s, binary, out, epoch)
+	l := newLayer(epoch)
+	if err := fillLayer(l, s, binary); err != nil {
+		return err
+	}
+	return writeImage(out, s.Tag, containerConfig{
+		User:       fmt.Sprintf("%d:%d", s.User.UID, s.User.GID),
+		Env:        s.Env,
+		Entrypoint: s.Entrypoint,
+		WorkingDir: s.WorkDir,
+	}, l)
+}
+
+// runGeneric writes g to out.
+func runGeneric(g genericImage, out string) error {
+	epoch, err := sourceDateEpoch()
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(os.Stderr, "wrote %s: %s (image id sha256:%s)\n", out, s.Tag, id)
+	l := newLayer(epoch)
+	// The directories first: where a file's parent is one, its mode stays.
+	for _, d := range g.dirs {
+		if err := l.addDir(d.path, d.mode, 0, 0); err != nil {
+			return err
+		}
+	}
+	for _, f := range g.files {
+		if err := g.addFile(l, f); err != nil {
+			return fmt.Errorf("-file %s: %w", f.arg, err)
+		}
+	}
+	return writeImage(out, g.tag, g.config, l)
+}
+
+// addFile adds f to l, and with -ldd its shared libraries.
+func (g genericImage) addFile(l *layer, f hostFile) error {
+	if err := l.addHostCopy(f.host, f.image); err != nil {
+		return err
+	}
+	if !g.ldd {
+		return nil
+	}
+	libs, err := sharedLibraries(f.host)
+	if err != nil {
+		return err
+	}
+	for _, lib := range libs {
+		if err := l.addHostPath(lib); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
@@ -198,61 +391,54 @@ func buildBinary(b Build, src, out string) error {
 	return nil
 }
 
-// writeImage writes the docker archive to out (through a temporary file in the
-// same directory) and returns the image ID, the config's sha256.
-func writeImage(s Settings, binary, out string, mtime time.Time) (string, error) {
-	l := newLayer(mtime)
-	if err := fillLayer(l, s, binary); err != nil {
-		return "", err
-	}
+// writeImage writes the docker archive of the one layer l, tagged tag, to out
+// (through a temporary file in the same directory) and reports its image ID,
+// the config's sha256.
+func writeImage(out, tag string, cfg containerConfig, l *layer) error {
+	mtime := l.mtime
 	// The layer goes to a temporary file first: its digest names it.
 	layerFile, err := os.CreateTemp(filepath.Dir(out), ".layer-*.tar")
 	if err != nil {
-		return "", err
+		return err
 	}
 	defer func() { _ = layerFile.Close(); _ = os.Remove(layerFile.Name()) }()
 	hash := sha256.New()
 	if err := l.writeTar(io.MultiWriter(layerFile, hash)); err != nil {
-		return "", err
+		return err
 	}
 	layerSize, err := layerFile.Seek(0, io.SeekCurrent)
 	if err != nil {
-		return "", err
+		return err
 	}
 	if _, err := layerFile.Seek(0, io.SeekStart); err != nil {
-		return "", err
+		return err
 	}
 	layerHex := hex.EncodeToString(hash.Sum(nil))
 	config, err := json.Marshal(imageConfig{
 		Architecture: runtime.GOARCH,
 		OS:           "linux",
 		Created:      mtime.Format(time.RFC3339),
-		Config: containerConfig{
-			User:       fmt.Sprintf("%d:%d", s.User.UID, s.User.GID),
-			Env:        s.Env,
-			Entrypoint: s.Entrypoint,
-			WorkingDir: s.WorkDir,
-		},
-		RootFS:  rootFS{Type: "layers", DiffIDs: []string{"sha256:" + layerHex}},
-		History: []history{{Created: mtime.Format(time.RFC3339), CreatedBy: "hack/image/main.go"}},
+		Config:       cfg,
+		RootFS:       rootFS{Type: "layers", DiffIDs: []string{"sha256:" + layerHex}},
+		History:      []history{{Created: mtime.Format(time.RFC3339), CreatedBy: "hack/image/main.go"}},
 	})
 	if err != nil {
-		return "", err
+		return err
 	}
 	configSum := sha256.Sum256(config)
 	configHex := hex.EncodeToString(configSum[:])
 	manifest, err := json.Marshal([]manifestEntry{{
 		Config:   configHex + ".json",
-		RepoTags: []string{s.Tag},
+		RepoTags: []string{tag},
 		Layers:   []string{layerHex + "/layer.tar"},
 	}})
 	if err != nil {
-		return "", err
+		return err
 	}
 
 	tmp, err := os.CreateTemp(filepath.Dir(out), ".image-*.tar")
 	if err != nil {
-		return "", err
+		return err
 	}
 	defer func() { _ = tmp.Close(); _ = os.Remove(tmp.Name()) }()
 	tw := tar.NewWriter(tmp)
@@ -269,25 +455,26 @@ func writeImage(s Settings, binary, out string, mtime time.Time) (string, error)
 			Typeflag: tar.TypeReg, Name: f.name, Size: f.size,
 			Mode: 0o644, ModTime: mtime,
 		}); err != nil {
-			return "", err
+			return err
 		}
 		if _, err := io.Copy(tw, f.r); err != nil {
-			return "", err
+			return err
 		}
 	}
 	if err := tw.Close(); err != nil {
-		return "", err
+		return err
 	}
 	if err := tmp.Chmod(0o644); err != nil {
-		return "", err
+		return err
 	}
 	if err := tmp.Close(); err != nil {
-		return "", err
+		return err
 	}
 	if err := os.Rename(tmp.Name(), out); err != nil {
-		return "", err
+		return err
 	}
-	return configHex, nil
+	fmt.Fprintf(os.Stderr, "wrote %s: %s (image id sha256:%s)\n", out, tag, configHex)
+	return nil
 }
 
 type imageConfig struct {
@@ -299,11 +486,13 @@ type imageConfig struct {
 	History      []history       `json:"history"`
 }
 
+// containerConfig is the config's config; a -generic image may have no user,
+// environment or working directory.
 type containerConfig struct {
-	User       string   `json:"User"`
-	Env        []string `json:"Env"`
+	User       string   `json:"User,omitempty"`
+	Env        []string `json:"Env,omitempty"`
 	Entrypoint []string `json:"Entrypoint"`
-	WorkingDir string   `json:"WorkingDir"`
+	WorkingDir string   `json:"WorkingDir,omitempty"`
 }
 
 type rootFS struct {
@@ -511,6 +700,20 @@ func (l *layer) addHostFile(p, src string, mode int64, uid, gid int) error {
 	}
 	l.src[p] = src
 	return nil
+}
+
+// addHostCopy adds a -file: the host path host as the host resolves it when
+// image is the same path, else the file host leads to, at image, with its
+// permissions.
+func (l *layer) addHostCopy(host, image string) error {
+	if host == image {
+		return l.addHostPath(host)
+	}
+	fi, err := os.Stat(host)
+	if err != nil {
+		return err
+	}
+	return l.addHostFile(image, host, int64(fi.Mode().Perm()), 0, 0)
 }
 
 func (l *layer) addSymlink(p, target string) error {
