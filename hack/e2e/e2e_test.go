@@ -55,8 +55,8 @@ func TestTeardownAfterKilledRun(t *testing.T) {
 			}
 			t.Logf("down after a killed run: %s; it removed %d processes, %d mounts, %d cgroups", time.Since(start).Round(time.Millisecond),
 				len(before["process"]), len(before["mount"]), len(before["cgroup"]))
-			if left := findLeftovers(h.env); !left.empty() {
-				t.Fatalf("cluster.sh down after a killed run left behind:\n%s", left)
+			if left := waitNoLeftovers(h.env, 15*time.Second); !left.empty() {
+				t.Fatalf("cluster.sh down after a killed run left behind (15 s later):\n%s", left)
 			}
 		})
 	}

@@ -183,8 +183,8 @@ func (h *harness) down() time.Duration {
 		h.t.Error(err)
 	}
 	took := time.Since(start)
-	if left := findLeftovers(h.env); !left.empty() {
-		h.t.Errorf("cluster.sh down left behind:\n%s", left)
+	if left := waitNoLeftovers(h.env, 15*time.Second); !left.empty() {
+		h.t.Errorf("cluster.sh down left behind (15 s later):\n%s", left)
 	}
 	return took
 }

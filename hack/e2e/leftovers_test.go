@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+	"time"
 )
 
 // leftovers is what of a cluster exists, by kind: process, mount,
@@ -67,8 +68,9 @@ func findLeftoversIn(root string, env clusterEnv) leftovers {
 		if _, err := strconv.Atoi(p.Name()); err != nil || (root == "/" && p.Name() == self) {
 			continue
 		}
-		if why := clusterProcess(at(filepath.Join("/proc", p.Name())), env, netnsInode); why != "" {
-			add("process", fmt.Sprintf("%s %s", p.Name(), why))
+		dir := at(filepath.Join("/proc", p.Name()))
+		if why := clusterProcess(dir, env, netnsInode); why != "" {
+			add("process", fmt.Sprintf("%s (%s) %s", p.Name(), processState(dir), why))
 		}
 	}
 	for _, m := range mountPoints(at("/proc/self/mountinfo")) {
@@ -123,6 +125,34 @@ func clusterProcess(procDir string, env clusterEnv, netnsInode string) string {
 		}
 	}
 	return ""
+}
+
+// processState is the State line of /proc/PID/status ("Z (zombie)"), or "?".
+func processState(procDir string) string {
+	status, err := os.ReadFile(filepath.Join(procDir, "status"))
+	if err != nil {
+		return "?"
+	}
+	for _, line := range strings.Split(string(status), "\n") {
+		if v, ok := strings.CutPrefix(line, "State:"); ok {
+			return strings.TrimSpace(v)
+		}
+	}
+	return "?"
+}
+
+// waitNoLeftovers polls findLeftovers for up to d: processes that down
+// killed can still be zombies for a moment, until their new parent reaps
+// them (seen: two, gone within a second). It returns what is left at the end.
+func waitNoLeftovers(env clusterEnv, d time.Duration) leftovers {
+	deadline := time.Now().Add(d)
+	for {
+		l := findLeftovers(env)
+		if l.empty() || time.Now().After(deadline) {
+			return l
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
 }
 
 // mountPoints lists the mount points of a mountinfo file.

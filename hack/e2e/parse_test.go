@@ -178,11 +178,12 @@ func TestFindLeftovers(t *testing.T) {
 	}
 	write(t, filepath.Join(root, "proc/101/cmdline"), "containerd-shim-runc-v2\x00-address\x00/tmp/c/containerd/containerd.sock\x00")
 	write(t, filepath.Join(root, "proc/102/cgroup"), "4:cpu:/cg/pod1/abc\n")
+	write(t, filepath.Join(root, "proc/102/status"), "Name:\tsleep\nState:\tZ (zombie)\nPid:\t102\n")
 	write(t, filepath.Join(root, "proc/103/cmdline"), "bash\x00-c\x00/tmp/cluster-other\x00")
 	got := findLeftoversIn(root, env)
 	want := leftovers{
 		"namespace": {"/run/netns/n"},
-		"process":   {"100 runs /cache/bin/etcd", "101 names the cluster dir: containerd-shim-runc-v2 -address /tmp/c/containerd/containerd.sock", "102 in the cluster's cgroup: "},
+		"process":   {"100 (?) runs /cache/bin/etcd", "101 (?) names the cluster dir: containerd-shim-runc-v2 -address /tmp/c/containerd/containerd.sock", "102 (Z (zombie)) in the cluster's cgroup: "},
 		"mount":     {"/run/netns/n", "/tmp/c/kubelet/pods/x/volumes/a b"},
 		"cgroup":    {"/sys/fs/cgroup/cpu/cg"},
 		"path":      {"/tmp/c", "/var/lib/kubelet/dp.sock", "/var/lib/cni/results/net-abc-eth0", "/var/log/containers/x.log -> /tmp/c/kubelet/pods/x/0.log"},
