@@ -641,6 +641,7 @@ up_failed() {
 
 readonly ATOMIX_NAMESPACE=kube-system
 readonly PV_COUNT=${CLUSTER_PVS:-9}
+readonly STORAGE_CLASS=atomix-failover-local
 
 # crd_without_webhook FILE prints the CRD with its conversion set to
 # strategy None: nothing serves the conversion webhooks here, and only the
@@ -717,6 +718,21 @@ spec:
 EOF
 		# hostPath volumes under the cluster dir: no provisioner is needed
 		# for the RaftClusters' 8Gi claims (persistence defaults to on).
+		# Their class is the default one and binds when a pod is scheduled
+		# (WaitForFirstConsumer): with immediate binding, a raft pod created
+		# before the controller bound its claim was marked unschedulable and
+		# waited for the scheduler's 5-minute retry (seen).
+		cat <<EOF
+---
+apiVersion: storage.k8s.io/v1
+kind: StorageClass
+metadata:
+  name: $STORAGE_CLASS
+  annotations: {storageclass.kubernetes.io/is-default-class: "true"}
+provisioner: kubernetes.io/no-provisioner
+volumeBindingMode: WaitForFirstConsumer
+reclaimPolicy: Retain
+EOF
 		for ((i = 0; i < PV_COUNT; i++)); do
 			cat <<EOF
 ---
@@ -724,6 +740,7 @@ apiVersion: v1
 kind: PersistentVolume
 metadata: {name: local-pv-$i, labels: {atomix-failover-cluster: local-pv}}
 spec:
+  storageClassName: $STORAGE_CLASS
   capacity: {storage: 8Gi}
   accessModes: [ReadWriteOnce]
   persistentVolumeReclaimPolicy: Retain

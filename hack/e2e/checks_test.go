@@ -31,12 +31,12 @@ type trialNumbers struct {
 	ToolRecovery time.Duration `json:"tool_recovery_ns"`
 }
 
-// checkCampaign asserts what the end-to-end run must show and returns the
+// checkCampaign asserts what a campaign must show and returns the
 // per-trial numbers: every trial has a verdict and none lost a write; every
 // kill deleted the pod the watcher saw leading the trial's partition, the
-// one the campaign says it deleted; every deleted pod came back; nothing
-// else in the namespace was deleted.
-func checkCampaign(t *testing.T, log resultsLog, a analysis, console string, w *watcher) []trialNumbers {
+// one the campaign says it deleted; every deleted pod came back. It adds
+// the deleted pods' UIDs to killed.
+func checkCampaign(t *testing.T, log resultsLog, a analysis, console string, w *watcher, killed map[string]bool) []trialNumbers {
 	t.Helper()
 	if log.Header.Target != "kubernetes" || log.Header.Store != store {
 		t.Errorf("run header: target %q store %q", log.Header.Target, log.Header.Store)
@@ -65,7 +65,6 @@ func checkCampaign(t *testing.T, log resultsLog, a analysis, console string, w *
 	if err != nil {
 		t.Fatal(err)
 	}
-	matched := map[string]bool{}
 	var ns []trialNumbers
 	for _, tr := range log.Trials {
 		sent, ok := tr.at(tr.T.KillSent)
@@ -77,18 +76,54 @@ func checkCampaign(t *testing.T, log resultsLog, a analysis, console string, w *
 			t.Errorf("trial %d (%s, partition %d): %v", tr.Trial, tr.Scenario, tr.Partition, err)
 			continue
 		}
-		matched[uid] = true
+		killed[uid] = true
 		ns = append(ns, n)
 	}
 	if len(ns) == 0 {
 		t.Error("no trial killed a leader")
 	}
+	return ns
+}
+
+// checkOnlyKillsDeleted asserts that every pod deletion the watcher saw in
+// the namespace was a trial's kill.
+func checkOnlyKillsDeleted(t *testing.T, w *watcher, killed map[string]bool) {
+	t.Helper()
 	for _, d := range w.deletions() {
-		if !matched[d.UID] {
+		if !killed[d.UID] {
 			t.Errorf("pod %s (UID %s) was deleted at %s, but no trial killed it", d.Name, d.UID, d.At.Format(time.RFC3339Nano))
 		}
 	}
-	return ns
+}
+
+// checkWorkload asserts that a campaign under load gave every trial a
+// verdict of the re-check and lost no write; violations and stale reads are
+// findings about the store, logged, not failures of the tool.
+func checkWorkload(t *testing.T, log resultsLog, a analysis) {
+	t.Helper()
+	if len(a.Reports[0].Workload) != 1 {
+		t.Fatalf("report: %d workload sections, want 1", len(a.Reports[0].Workload))
+	}
+	wl := a.Reports[0].Workload[0]
+	if wl.HistoryStatus != "analyzed" || !wl.Rechecked {
+		t.Errorf("history %q, rechecked %v: want analyzed and re-checked", wl.HistoryStatus, wl.Rechecked)
+	}
+	verdicts := 0
+	for _, n := range wl.Verdicts {
+		verdicts += n
+	}
+	if verdicts != len(log.Trials) || wl.Verdicts["unknown"] != 0 {
+		t.Errorf("verdicts %v for %d trials: want one each, none unknown", wl.Verdicts, len(log.Trials))
+	}
+	lost := 0
+	for _, sc := range wl.Scenarios {
+		lost += sc.LostWrites
+	}
+	if lost != 0 || wl.Recorded.LostWrites != 0 {
+		t.Errorf("lost workload writes: %d re-checked, %d recorded", lost, wl.Recorded.LostWrites)
+	}
+	t.Logf("workload: %d operations (%d ok), verdicts %v, stale reads %d, violations %d",
+		wl.Recorded.Ops, wl.Recorded.OK, wl.Verdicts, wl.Recorded.StaleReads, wl.Recorded.Violations)
 }
 
 // checkKill matches one trial's kill with the campaign's deletion line and
@@ -173,16 +208,19 @@ type numbers struct {
 	Campaign  time.Duration  `json:"campaign_ns"`
 	Down      time.Duration  `json:"cluster_down_ns"`
 	Trials    []trialNumbers `json:"trials"`
+	// LoadCampaign and LoadTrials are the kill-under-load campaign's.
+	LoadCampaign time.Duration  `json:"load_campaign_ns"`
+	LoadTrials   []trialNumbers `json:"load_trials"`
 }
 
 // report logs the numbers as a table and writes them to numbers.json.
 func (n numbers) report(t *testing.T, dir string) {
 	var b strings.Builder
-	fmt.Fprintf(&b, "cluster up %s, image build+load %s, run.sh %s, campaign %s, cluster down %s\n",
-		r(n.Up), r(n.Image), r(n.RunScript), r(n.Campaign), r(n.Down))
+	fmt.Fprintf(&b, "cluster up %s, image build+load %s, run.sh %s, campaign %s, campaign under load %s, cluster down %s\n",
+		r(n.Up), r(n.Image), r(n.RunScript), r(n.Campaign), r(n.LoadCampaign), r(n.Down))
 	fmt.Fprintf(&b, "%-5s %-20s %-4s %-20s %-8s %9s %10s %9s %9s %13s %13s\n", "trial", "scenario", "part", "victim", "outcome",
 		"pod gone", "new leader", "first ok", "pod back", "tool election", "tool recovery")
-	for _, x := range n.Trials {
+	for _, x := range append(append([]trialNumbers(nil), n.Trials...), n.LoadTrials...) {
 		fmt.Fprintf(&b, "%-5d %-20s %-4d %-20s %-8s %9s %10s %9s %9s %13s %13s\n", x.Trial, x.Scenario, x.Partition, x.Victim, x.Outcome,
 			r(x.PodGone), r(x.NewLeader), r(x.FirstOK), r(x.PodBack), r(x.ToolElection), r(x.ToolRecovery))
 	}

@@ -142,21 +142,69 @@ func TestEndToEnd(t *testing.T) {
 	h.checkLeaders(ctx, pod, w)
 	h.checkDryRun(ctx, pod, w)
 
-	results := filepath.Join(h.artifacts, "results.log")
-	if _, err := h.kubectl(ctx, "cp", namespace+"/"+pod+":"+resultsInPod, results, "-c", experimentCtr); err != nil {
-		t.Fatalf("kubectl cp: %v", err)
-	}
-	report := h.analyze(ctx, results)
-	log, err := readResults(results)
-	if err != nil {
-		t.Fatal(err)
-	}
+	log, report := h.fetchAndAnalyze(ctx, pod, resultsInPod, false)
+	killed := map[string]bool{}
+	n.Trials = checkCampaign(t, log, report, console, w, killed)
+	n.Campaign = log.wall()
+
+	h.phase("load-campaign")
+	loadLog, loadReport, loadConsole := h.loadCampaign(ctx, pod)
+	n.LoadTrials = checkCampaign(t, loadLog, loadReport, loadConsole, w, killed)
+	checkWorkload(t, loadLog, loadReport)
+	n.LoadCampaign = loadLog.wall()
+
 	if errs := w.stop(); len(errs) > 0 {
 		t.Fatalf("the watcher failed: %v", errs)
 	}
-	n.Trials = checkCampaign(t, log, report, console, w)
+	checkOnlyKillsDeleted(t, w, killed)
 	checkBystander(t, w, bystander)
-	n.Campaign = log.wall()
+}
+
+// loadInPod is where the campaign under load writes its results log.
+const loadInPod = "/app/logs/load.log"
+
+// loadCampaign runs kill-under-load in the pod through kubectl exec, as a
+// user drives the tool by hand, and returns its log, report and console.
+// Exit status 1 is a finding about the store (a linearizability violation
+// or a stale read) when no write was lost, which checkWorkload decides.
+func (h *harness) loadCampaign(ctx context.Context, pod string) (resultsLog, analysis, string) {
+	h.t.Helper()
+	stdout, stderr, err := h.run(ctx, 10*time.Minute, filepath.Join(h.bin, "kubectl"), "exec", "-n", namespace, pod, "-c", experimentCtr, "--",
+		"atomix-failover", "run", "--target", "kubernetes", "--store", store, "--scenarios", "kill-under-load", "--out", loadInPod)
+	console := stdout + stderr
+	if werr := os.WriteFile(filepath.Join(h.artifacts, "load-campaign.log"), []byte(console), 0o644); werr != nil {
+		h.t.Fatal(werr)
+	}
+	if err != nil && !exitedWith(err, 1) {
+		h.t.Fatalf("the campaign under load: %v", err)
+	}
+	log, report := h.fetchAndAnalyze(ctx, pod, loadInPod, true)
+	return log, report, console
+}
+
+// fetchAndAnalyze copies a results log (and its history, when its header
+// names one) out of the pod with kubectl cp and runs analyze-results.go on
+// it. With findings, the analyzer's exit 1 is accepted: the caller checks
+// what it found.
+func (h *harness) fetchAndAnalyze(ctx context.Context, pod, inPod string, findings bool) (resultsLog, analysis) {
+	h.t.Helper()
+	local := filepath.Join(h.artifacts, filepath.Base(inPod))
+	h.copyOut(ctx, pod, inPod, local)
+	log, err := readResults(local)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	if log.Header.History != "" {
+		h.copyOut(ctx, pod, filepath.Join(filepath.Dir(inPod), log.Header.History), filepath.Join(h.artifacts, log.Header.History))
+	}
+	return log, h.analyze(ctx, local, findings)
+}
+
+func (h *harness) copyOut(ctx context.Context, pod, inPod, local string) {
+	h.t.Helper()
+	if _, err := h.kubectl(ctx, "cp", namespace+"/"+pod+":"+inPod, local, "-c", experimentCtr); err != nil {
+		h.t.Fatalf("kubectl cp: %v", err)
+	}
 }
 
 // timed runs a command and returns how long it took; a failure ends the test.
@@ -280,17 +328,18 @@ func (h *harness) followCampaign(ctx context.Context, pod string) (string, int) 
 }
 
 // analyze runs analyze-results.go on the copied log, as text (kept) and JSON.
-func (h *harness) analyze(ctx context.Context, results string) analysis {
+func (h *harness) analyze(ctx context.Context, results string, findings bool) analysis {
 	h.t.Helper()
 	text, err := h.output(ctx, 5*time.Minute, "go", "run", "analyze-results.go", results)
-	if err != nil {
+	if err != nil && !(findings && exitedWith(err, 1)) {
 		h.t.Fatalf("analyze-results.go: %v", err)
 	}
-	if err := os.WriteFile(filepath.Join(h.artifacts, "report.txt"), []byte(text), 0o644); err != nil {
+	report := strings.TrimSuffix(results, filepath.Ext(results)) + ".report.txt"
+	if err := os.WriteFile(report, []byte(text), 0o644); err != nil {
 		h.t.Fatal(err)
 	}
 	out, err := h.output(ctx, 5*time.Minute, "go", "run", "analyze-results.go", "--format", "json", results)
-	if err != nil {
+	if err != nil && !(findings && exitedWith(err, 1)) {
 		h.t.Fatalf("analyze-results.go --format json: %v", err)
 	}
 	var a analysis

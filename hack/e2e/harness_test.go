@@ -130,6 +130,13 @@ func (h *harness) command(ctx context.Context, name string, args ...string) *exe
 // output runs a command with a deadline and returns its standard output; an
 // error carries the tail of what it printed.
 func (h *harness) output(ctx context.Context, timeout time.Duration, name string, args ...string) (string, error) {
+	stdout, _, err := h.run(ctx, timeout, name, args...)
+	return stdout, err
+}
+
+// run runs a command with a deadline and returns its standard output and
+// error; an error wraps the *exec.ExitError and carries the tail of both.
+func (h *harness) run(ctx context.Context, timeout time.Duration, name string, args ...string) (string, string, error) {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	var stdout, stderr bytes.Buffer
@@ -142,10 +149,16 @@ func (h *harness) output(ctx context.Context, timeout time.Duration, name string
 		if ctx.Err() != nil {
 			err = fmt.Errorf("%w (deadline %s)", err, timeout)
 		}
-		return stdout.String(), fmt.Errorf("%s: %w\n%s%s", what, err, tail(stdout.String(), 20), tail(stderr.String(), 20))
+		return stdout.String(), stderr.String(), fmt.Errorf("%s: %w\n%s%s", what, err, tail(stdout.String(), 20), tail(stderr.String(), 20))
 	}
 	h.t.Logf("ran %s (%s)", what, time.Since(start).Round(time.Millisecond))
-	return stdout.String(), nil
+	return stdout.String(), stderr.String(), nil
+}
+
+// exitedWith reports whether err is a command's exit with status code.
+func exitedWith(err error, code int) bool {
+	var ee *exec.ExitError
+	return errors.As(err, &ee) && ee.ExitCode() == code
 }
 
 // kubectl runs kubectl in the cluster.

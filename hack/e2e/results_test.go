@@ -15,6 +15,7 @@ import (
 type runHeader struct {
 	RunID     string            `json:"run_id"`
 	StartedAt string            `json:"started_at"`
+	History   string            `json:"history"`
 	Target    string            `json:"target"`
 	Store     string            `json:"store"`
 	Versions  map[string]string `json:"versions"`
@@ -141,7 +142,25 @@ type analysis struct {
 			Keys int `json:"keys"`
 			Lost int `json:"lost"`
 		} `json:"final_read"`
+		Workload []workloadReport `json:"workload"`
 	} `json:"reports"`
+}
+
+// workloadReport is the part of a run's workload section the test reads.
+type workloadReport struct {
+	HistoryStatus string         `json:"history_status"`
+	Rechecked     bool           `json:"rechecked"`
+	Verdicts      map[string]int `json:"verdicts"`
+	Recorded      struct {
+		Ops        int `json:"ops"`
+		OK         int `json:"ok"`
+		Violations int `json:"violations"`
+		StaleReads int `json:"stale_reads"`
+		LostWrites int `json:"lost_writes"`
+	} `json:"recorded_summary"`
+	Scenarios []struct {
+		LostWrites int `json:"lost_writes"`
+	} `json:"scenarios"`
 }
 
 // deletionLog is one "pod deletion accepted" line of the campaign's log.
