@@ -29,6 +29,11 @@ func (t *Target) verify(ctx context.Context, partition int) (verified, error) {
 	if err := t.checkPartition(partition); err != nil {
 		return v, err
 	}
+	// An ended context verifies nothing, whatever the API client does with
+	// it (client-go's fake clients ignore it).
+	if err := ctx.Err(); err != nil {
+		return v, fmt.Errorf("verifying the leader of partition %d: %w", partition, err)
+	}
 	p, err := t.readPartition(ctx, partition)
 	if err != nil {
 		return v, err

@@ -306,11 +306,19 @@ func TestIsolatedLeaderCatchesUpBySnapshot(t *testing.T) {
 	iz, done := isolateAsync(ctx, t, s, partition, cut, cluster.SidePeers)
 	lctx, lcancel := context.WithDeadline(ctx, iz.SentAt.Add(cut))
 	after, err := s.WaitForLeader(lctx, partition, before.Term)
+	// A client opens a session on every partition: each one the cut-off
+	// node led needs its new leader first (seen: a session on another
+	// partition it led timed out against it).
+	for p, term := range iz.Led {
+		if err == nil && p != partition {
+			_, err = s.WaitForLeader(lctx, p, term)
+		}
+	}
 	lcancel()
 	if err != nil {
 		t.Fatalf("no new leader during the cut: %v", err)
 	}
-	// A client opened now starts on the new leader: the shared one may
+	// A client opened now starts on the new leaders: the shared one may
 	// still be reconfiguring away from the cut-off node on a loaded machine.
 	cm, err := s.OpenClient(ctx, "isolate-snapshot")
 	if err != nil {

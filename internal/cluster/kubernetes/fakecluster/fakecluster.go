@@ -6,7 +6,10 @@ package fakecluster
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
+	"strings"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -58,7 +61,11 @@ type Fake struct {
 	// does; SetPodReady then makes one ready. By default replacements are
 	// created ready.
 	ReplacementsPending bool
-	uids                int
+	// ElectAfter, when > 0, makes every pod delete that
+	// EnforceDeletePreconditions accepts fail over the partitions whose
+	// leader ran in the pod, as their surviving members do (failOver).
+	ElectAfter time.Duration
+	uids       int
 	// groups is the last Raft group ID allocated on each RaftCluster.
 	groups map[string]int
 	// groupOf is the group ID of each store's partition ("store/partition").
@@ -349,7 +356,8 @@ func (f *Fake) Delete(gvr schema.GroupVersionResource, name string) {
 }
 
 // EnforceDeletePreconditions makes pod deletes honour the UID precondition, as the API server does.
-// With recreate, an accepted delete is followed by a new pod of the same name (a StatefulSet's replacement).
+// With recreate, an accepted delete is followed by a new pod of the same name (a StatefulSet's replacement);
+// with ElectAfter, by the failover of the partitions the pod led.
 func (f *Fake) EnforceDeletePreconditions(recreate bool) {
 	f.Kube.PrependReactor("delete", "pods", func(a k8stesting.Action) (bool, runtime.Object, error) {
 		d := a.(k8stesting.DeleteActionImpl)
@@ -376,6 +384,75 @@ func (f *Fake) EnforceDeletePreconditions(recreate bool) {
 				return true, nil, err
 			}
 		}
+		if f.ElectAfter > 0 {
+			f.failOver(d.Name)
+		}
 		return true, nil, nil
 	})
+}
+
+// failOver does to the store's custom resources what the Atomix controllers
+// write when the pod's Raft node dies: every RaftPartition or RaftGroup that
+// a member in the pod led has, at once, no leader in the next term, and
+// ElectAfter later the first of its other members (by name) on another pod
+// leads in that term, as the surviving members elect it.
+func (f *Fake) failOver(pod string) {
+	for _, era := range []struct{ partitions, members schema.GroupVersionResource }{
+		{RaftPartitions, RaftReplicas}, {RaftGroups, RaftMembers},
+	} {
+		parts := f.list(era.partitions)
+		members := f.list(era.members)
+		slices.SortFunc(members, func(a, b unstructured.Unstructured) int { return strings.Compare(a.GetName(), b.GetName()) })
+		for i := range parts {
+			p := &parts[i]
+			leader, _, _ := unstructured.NestedString(p.Object, "status", "leader", "name")
+			term, _, _ := unstructured.NestedInt64(p.Object, "status", "term")
+			led, next := false, ""
+			for j := range members {
+				m := &members[j]
+				if !memberOf(m, p) {
+					continue
+				}
+				on, _, _ := unstructured.NestedString(m.Object, "spec", "pod", "name")
+				switch {
+				case on == pod:
+					led = led || m.GetName() == leader
+				case next == "" && m.GetDeletionTimestamp() == nil:
+					next = m.GetName()
+				}
+			}
+			if !led {
+				continue
+			}
+			gvr, name, t := era.partitions, p.GetName(), uint64(term)+1
+			f.SetPartitionStatus(gvr, name, t, "")
+			if next != "" {
+				time.AfterFunc(f.ElectAfter, func() { f.SetPartitionStatus(gvr, name, t, next) })
+			}
+		}
+	}
+}
+
+// list returns every object of the resource in the namespace.
+func (f *Fake) list(gvr schema.GroupVersionResource) []unstructured.Unstructured {
+	l, err := f.Dynamic.Resource(gvr).Namespace(f.Namespace).List(context.Background(), metav1.ListOptions{})
+	if err != nil {
+		panic(fmt.Sprintf("listing %s: %v", gvr.Resource, err))
+	}
+	return l.Items
+}
+
+// memberOf reports whether m is a member of partition p: a RaftReplica
+// labelled with p's store and partition ID, or a RaftMember owned by RaftGroup p.
+func memberOf(m, p *unstructured.Unstructured) bool {
+	if id, ok := p.GetLabels()["raft.atomix.io/partition-id"]; ok {
+		l := m.GetLabels()
+		return l["raft.atomix.io/partition-id"] == id && l["raft.atomix.io/store"] == p.GetLabels()["raft.atomix.io/store"]
+	}
+	for _, o := range m.GetOwnerReferences() {
+		if o.Kind == "RaftGroup" && o.Name == p.GetName() {
+			return true
+		}
+	}
+	return false
 }
