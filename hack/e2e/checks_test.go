@@ -202,6 +202,7 @@ func checkBystander(t *testing.T, w *watcher, uid string) {
 
 // numbers are the run's measurements, printed and written beside the artifacts.
 type numbers struct {
+	Build     time.Duration  `json:"cluster_build_ns"`
 	Up        time.Duration  `json:"cluster_up_ns"`
 	Image     time.Duration  `json:"image_build_and_load_ns"`
 	RunScript time.Duration  `json:"run_sh_ns"`
@@ -216,8 +217,8 @@ type numbers struct {
 // report logs the numbers as a table and writes them to numbers.json.
 func (n numbers) report(t *testing.T, dir string) {
 	var b strings.Builder
-	fmt.Fprintf(&b, "cluster up %s, image build+load %s, run.sh %s, campaign %s, campaign under load %s, cluster down %s\n",
-		r(n.Up), r(n.Image), r(n.RunScript), r(n.Campaign), r(n.LoadCampaign), r(n.Down))
+	fmt.Fprintf(&b, "cluster build %s, cluster up %s, image build+load %s, run.sh %s, campaign %s, campaign under load %s, cluster down %s\n",
+		r(n.Build), r(n.Up), r(n.Image), r(n.RunScript), r(n.Campaign), r(n.LoadCampaign), r(n.Down))
 	fmt.Fprintf(&b, "%-5s %-20s %-4s %-20s %-8s %9s %10s %9s %9s %13s %13s\n", "trial", "scenario", "part", "victim", "outcome",
 		"pod gone", "new leader", "first ok", "pod back", "tool election", "tool recovery")
 	for _, x := range append(append([]trialNumbers(nil), n.Trials...), n.LoadTrials...) {

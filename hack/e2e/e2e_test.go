@@ -27,6 +27,11 @@ func TestTeardownAfterKilledRun(t *testing.T) {
 		t.Skip("a killed run's child")
 	}
 	h := newHarness(t)
+	h.requireNoCluster()
+	ctx, cancel := budget(t)
+	defer cancel()
+	// Cached after the first time (~11 min cold): the children need not wait for it.
+	h.timed(ctx, 30*time.Minute, h.clusterSh(), "build")
 	tests := []struct {
 		name  string
 		phase string
@@ -120,6 +125,7 @@ func TestEndToEnd(t *testing.T) {
 		n.report(t, h.artifacts)
 	})
 
+	n.Build = h.timed(ctx, 30*time.Minute, h.clusterSh(), "build")
 	h.phase("cluster-up-started")
 	n.Up = h.timed(ctx, 5*time.Minute, h.clusterSh(), "up")
 	h.phase("cluster-up")
