@@ -235,17 +235,7 @@ func TestControlDataLossOnRealStore(t *testing.T) {
 	if got := recordTypes(t, out); strings.Join(got, ",") != strings.Join(want, ",") {
 		t.Fatalf("records %v, want %v", got, want)
 	}
-	f, err := os.Open(out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = f.Close() }()
-	rd := results.NewReader(f)
-	for {
-		rec, err := rd.Next()
-		if err != nil {
-			break
-		}
+	readRecords(t, out, func(rec results.Record) {
 		if tr := rec.Trial; tr != nil && tr.Scenario == experiment.ControlDataLoss {
 			if tr.Fault != results.FaultWipeAll || tr.Write.Status != results.WriteOK || tr.Verify.Status != results.VerifyMissing {
 				t.Errorf("control trial: fault %q write %s verify %s (%s)", tr.Fault, tr.Write.Status, tr.Verify.Status, tr.Error)
@@ -254,7 +244,7 @@ func TestControlDataLossOnRealStore(t *testing.T) {
 		if s := rec.Summary; s != nil && (s.FinalRead == nil || s.FinalRead.Keys != 0) {
 			t.Errorf("summary final read %+v: keys written before the wipe are lost by construction and not re-read", s.FinalRead)
 		}
-	}
+	})
 	var report, aerr bytes.Buffer
 	if code := Run(ctx, []string{"analyze", out}, Streams{Stdout: &report, Stderr: &aerr}); code != ExitViolation {
 		t.Fatalf("analyze exit %d, want %d:\n%s", code, ExitViolation, aerr.String())

@@ -3,19 +3,15 @@ package deploy_test
 import (
 	"archive/tar"
 	"bytes"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"os"
 	"os/exec"
-	"path"
 	"path/filepath"
 	"runtime"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 )
 
 // buildImageCommand builds hack/image/main.go into dir, as hack/cluster's
@@ -106,43 +102,19 @@ func TestGenericImage(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	if !slices.Equal(a.manifest[0].RepoTags, []string{tag}) {
-		t.Errorf("RepoTags %v, want [%s]", a.manifest[0].RepoTags, tag)
-	}
-	sum := func(b []byte) string { s := sha256.Sum256(b); return hex.EncodeToString(s[:]) }
-	if a.configName != sum(a.configRaw)+".json" {
-		t.Errorf("config named %s, its sha256 is %s", a.configName, sum(a.configRaw))
-	}
-	c := a.config
-	if c.OS != "linux" || c.Architecture != runtime.GOARCH {
-		t.Errorf("platform %s/%s, want linux/%s", c.OS, c.Architecture, runtime.GOARCH)
-	}
-	if c.RootFS.Type != "layers" || !slices.Equal(c.RootFS.DiffIDs, []string{"sha256:" + sum(a.layerRaw)}) {
-		t.Errorf("rootfs %+v, want the layer's sha256 %s", c.RootFS, sum(a.layerRaw))
-	}
-	if cc := c.Config; cc.User != user || !slices.Equal(cc.Env, []string{env}) ||
+	checkArchiveFrame(t, a, tag)
+	if cc := a.config.Config; cc.User != user || !slices.Equal(cc.Env, []string{env}) ||
 		!slices.Equal(cc.Entrypoint, []string{binary, "run"}) || cc.WorkingDir != "" || cc.Cmd != nil {
 		t.Errorf("config %+v", cc)
 	}
 
 	// Every entry: parents first, the fixed time, root's; only /tmp has
 	// special bits; nothing but what the flags name and their parents.
-	mtime := time.Unix(imageEpoch, 0)
-	for i, p := range a.order {
+	checkEntryOrderAndTime(t, a)
+	for _, p := range a.order {
 		h := a.layer[p].hdr
-		if parent := path.Dir(p); parent != "/" {
-			if j := slices.Index(a.order, parent); j < 0 || j > i || a.layer[parent].hdr.Typeflag != tar.TypeDir {
-				t.Errorf("%s: parent %s is not a directory before it", p, parent)
-			}
-		}
-		if !h.ModTime.Equal(mtime) {
-			t.Errorf("%s: mtime %v, want SOURCE_DATE_EPOCH %v", p, h.ModTime, mtime)
-		}
 		if h.Uid != 0 || h.Gid != 0 {
 			t.Errorf("%s: owner %d:%d, want root", p, h.Uid, h.Gid)
-		}
-		if h.Mode&^0o777 != 0 && p != "/tmp" {
-			t.Errorf("%s: mode %o has special bits", p, h.Mode)
 		}
 		if strings.HasPrefix(p, "/etc") || strings.HasPrefix(p, "/app") {
 			t.Errorf("%s is in the layer: -generic adds only what its flags name", p)
@@ -165,25 +137,7 @@ func TestGenericImage(t *testing.T) {
 		t.Errorf("%s is not the file given", binary)
 	}
 
-	// The host's programs, byte for byte, at the host's paths.
-	for _, f := range hostFiles {
-		real, err := filepath.EvalSymlinks(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		hostData, err := os.ReadFile(real)
-		if err != nil {
-			t.Fatal(err)
-		}
-		got, e, err := a.resolve(f)
-		if err != nil {
-			t.Errorf("%s: %v", f, err)
-			continue
-		}
-		if got != real || !bytes.Equal(e.data, hostData) || e.hdr.Mode&0o111 == 0 {
-			t.Errorf("%s resolves to %s (mode %o) in the image, to %s on the host, or its content differs", f, got, e.hdr.Mode, real)
-		}
-	}
+	checkHostFiles(t, a, hostFiles)
 	checkELFClosure(t, a)
 }
 

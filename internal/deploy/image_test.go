@@ -493,21 +493,8 @@ func TestImageArchive(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := a.manifest[0]
-	if !slices.Equal(m.RepoTags, []string{settings.Tag}) {
-		t.Errorf("RepoTags %v, want [%s]", m.RepoTags, settings.Tag)
-	}
-	sum := func(b []byte) string { s := sha256.Sum256(b); return hex.EncodeToString(s[:]) }
-	if a.configName != sum(a.configRaw)+".json" {
-		t.Errorf("config named %s, its sha256 is %s", a.configName, sum(a.configRaw))
-	}
+	checkArchiveFrame(t, a, settings.Tag)
 	c := a.config
-	if c.OS != "linux" || c.Architecture != runtime.GOARCH {
-		t.Errorf("platform %s/%s, want linux/%s", c.OS, c.Architecture, runtime.GOARCH)
-	}
-	if c.RootFS.Type != "layers" || !slices.Equal(c.RootFS.DiffIDs, []string{"sha256:" + sum(a.layerRaw)}) {
-		t.Errorf("rootfs %+v, want the layer's sha256 %s", c.RootFS, sum(a.layerRaw))
-	}
 	if c.Config.User != "65532:65532" || c.Config.WorkingDir != "/app" ||
 		!slices.Equal(c.Config.Entrypoint, []string{"/usr/local/bin/atomix-failover"}) || c.Config.Cmd != nil {
 		t.Errorf("config %+v", c.Config)
@@ -515,20 +502,9 @@ func TestImageArchive(t *testing.T) {
 
 	// Every entry: parents first, the fixed time, no special bits, root's
 	// unless it is /app or /app/logs.
-	mtime := time.Unix(imageEpoch, 0)
-	for i, p := range a.order {
+	checkEntryOrderAndTime(t, a)
+	for _, p := range a.order {
 		h := a.layer[p].hdr
-		if parent := path.Dir(p); parent != "/" {
-			if j := slices.Index(a.order, parent); j < 0 || j > i || a.layer[parent].hdr.Typeflag != tar.TypeDir {
-				t.Errorf("%s: parent %s is not a directory before it", p, parent)
-			}
-		}
-		if !h.ModTime.Equal(mtime) {
-			t.Errorf("%s: mtime %v, want SOURCE_DATE_EPOCH %v", p, h.ModTime, mtime)
-		}
-		if h.Mode&^0o777 != 0 && p != "/tmp" {
-			t.Errorf("%s: mode %o has special bits", p, h.Mode)
-		}
 		switch h.Typeflag {
 		case tar.TypeDir, tar.TypeReg, tar.TypeSymlink:
 		default:
@@ -568,8 +544,57 @@ func TestImageArchive(t *testing.T) {
 		t.Errorf("/etc/passwd %q lacks the app user", got)
 	}
 
-	// The host's programs, byte for byte, at the host's paths.
-	for _, f := range settings.HostFiles {
+	checkHostFiles(t, a, settings.HostFiles)
+	// Every ELF file finds its loader and libraries in the layer.
+	checkELFClosure(t, a)
+}
+
+// checkArchiveFrame checks what every image of hack/image shares: the tag,
+// the config named by its sha256, the platform, and the one layer's digest.
+func checkArchiveFrame(t *testing.T, a *archive, tag string) {
+	t.Helper()
+	if !slices.Equal(a.manifest[0].RepoTags, []string{tag}) {
+		t.Errorf("RepoTags %v, want [%s]", a.manifest[0].RepoTags, tag)
+	}
+	sum := func(b []byte) string { s := sha256.Sum256(b); return hex.EncodeToString(s[:]) }
+	if a.configName != sum(a.configRaw)+".json" {
+		t.Errorf("config named %s, its sha256 is %s", a.configName, sum(a.configRaw))
+	}
+	c := a.config
+	if c.OS != "linux" || c.Architecture != runtime.GOARCH {
+		t.Errorf("platform %s/%s, want linux/%s", c.OS, c.Architecture, runtime.GOARCH)
+	}
+	if c.RootFS.Type != "layers" || !slices.Equal(c.RootFS.DiffIDs, []string{"sha256:" + sum(a.layerRaw)}) {
+		t.Errorf("rootfs %+v, want the layer's sha256 %s", c.RootFS, sum(a.layerRaw))
+	}
+}
+
+// checkEntryOrderAndTime checks every layer entry: parents first, the fixed
+// time, no special bits but /tmp's.
+func checkEntryOrderAndTime(t *testing.T, a *archive) {
+	t.Helper()
+	mtime := time.Unix(imageEpoch, 0)
+	for i, p := range a.order {
+		h := a.layer[p].hdr
+		if parent := path.Dir(p); parent != "/" {
+			if j := slices.Index(a.order, parent); j < 0 || j > i || a.layer[parent].hdr.Typeflag != tar.TypeDir {
+				t.Errorf("%s: parent %s is not a directory before it", p, parent)
+			}
+		}
+		if !h.ModTime.Equal(mtime) {
+			t.Errorf("%s: mtime %v, want SOURCE_DATE_EPOCH %v", p, h.ModTime, mtime)
+		}
+		if h.Mode&^0o777 != 0 && p != "/tmp" {
+			t.Errorf("%s: mode %o has special bits", p, h.Mode)
+		}
+	}
+}
+
+// checkHostFiles checks the host's programs are in the layer byte for byte,
+// executable, at the host's paths through the host's symlinks.
+func checkHostFiles(t *testing.T, a *archive, files []string) {
+	t.Helper()
+	for _, f := range files {
 		real, err := filepath.EvalSymlinks(f)
 		if err != nil {
 			t.Fatal(err)
@@ -587,9 +612,6 @@ func TestImageArchive(t *testing.T) {
 			t.Errorf("%s resolves to %s (mode %o) in the image, to %s on the host, or its content differs", f, got, e.hdr.Mode, real)
 		}
 	}
-
-	// Every ELF file finds its loader and libraries in the layer.
-	checkELFClosure(t, a)
 }
 
 // checkELFClosure resolves, for every ELF file of the layer, its PT_INTERP

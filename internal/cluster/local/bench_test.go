@@ -39,7 +39,13 @@ func BenchmarkColdStart(b *testing.B) {
 
 func benchStore(b *testing.B) (*Store, func()) {
 	b.Helper()
-	s, err := Start(context.Background(), DefaultConfig(), nil)
+	return benchStoreWith(b, DefaultConfig())
+}
+
+// benchStoreWith starts a store with cfg and returns it with its stop.
+func benchStoreWith(b *testing.B, cfg Config) (*Store, func()) {
+	b.Helper()
+	s, err := Start(context.Background(), cfg, nil)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -54,8 +60,14 @@ func benchStore(b *testing.B) (*Store, func()) {
 func BenchmarkPut(b *testing.B) {
 	s, stop := benchStore(b)
 	defer stop()
+	benchPuts(b, s, "bench-put")
+}
+
+// benchPuts measures b.N Puts on the store's map name and reports their percentiles.
+func benchPuts(b *testing.B, s *Store, name string) {
+	b.Helper()
 	ctx := context.Background()
-	m, err := s.Map(ctx, "bench-put")
+	m, err := s.Map(ctx, name)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -68,18 +68,15 @@ func (s *Store) checkIsolation(d time.Duration, from cluster.Side) error {
 func (s *Store) cutLeader(ctx context.Context, partition int, from cluster.Side) (cluster.Disruption, *process, error) {
 	s.killMu.Lock()
 	defer s.killMu.Unlock()
-	l, p, term, err := s.confirmedLeader(ctx, partition)
+	iz, p, err := s.disruptionOf(ctx, partition)
 	if err != nil {
 		return cluster.Disruption{}, nil, err
 	}
-	led := s.tracker.leadersOf(l.Leader.ID)
-	led[partition] = term
-	iz := cluster.Disruption{Partition: partition, Victim: l.Leader, Term: term, Led: led}
-	proxies := s.links.side(l.Leader.ID, from)
+	proxies := s.links.side(iz.Victim.ID, from)
 	iz.SentAt = time.Now()
 	reset := cut(proxies)
-	s.log.Info("isolated leader", zap.Int("partition", partition), zap.Uint64("member", l.Leader.ID),
-		zap.String("node", l.Leader.Name), zap.Int("pid", p.pid), zap.Uint64("term", term), zap.Any("led", led),
+	s.log.Info("isolated leader", zap.Int("partition", partition), zap.Uint64("member", iz.Victim.ID),
+		zap.String("node", iz.Victim.Name), zap.Int("pid", p.pid), zap.Uint64("term", iz.Term), zap.Any("led", iz.Led),
 		zap.String("from", string(from)), zap.Int("proxies_cut", len(proxies)), zap.Int("connections_reset", reset),
 		zap.Duration("cut_took", time.Since(iz.SentAt)))
 	return iz, p, nil

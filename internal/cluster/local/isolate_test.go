@@ -11,7 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"go.uber.org/zap/zaptest"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 
@@ -20,24 +19,12 @@ import (
 
 func startProxiedStore(t *testing.T, tune func(*Config)) (context.Context, *Store) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	cfg := DefaultConfig()
 	cfg.LinkProxies = true
 	if tune != nil {
 		tune(&cfg)
 	}
-	s, err := Start(ctx, cfg, zaptest.NewLogger(t))
-	if err != nil {
-		cancel()
-		t.Fatalf("Start: %v", err)
-	}
-	t.Cleanup(func() {
-		if err := s.Close(); err != nil {
-			t.Errorf("Close: %v", err)
-		}
-		cancel()
-	})
-	return ctx, s
+	return startTestStore(t, cfg, 3*time.Minute)
 }
 
 type isolation struct {

@@ -2,7 +2,6 @@ package local
 
 import (
 	"context"
-	"fmt"
 	"testing"
 	"time"
 
@@ -14,34 +13,9 @@ import (
 func BenchmarkPutLinkProxies(b *testing.B) {
 	cfg := DefaultConfig()
 	cfg.LinkProxies = true
-	s, err := Start(context.Background(), cfg, nil)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer func() {
-		if err := s.Close(); err != nil {
-			b.Error(err)
-		}
-	}()
-	ctx := context.Background()
-	m, err := s.Map(ctx, "bench-put-proxied")
-	if err != nil {
-		b.Fatal(err)
-	}
-	lat := make([]time.Duration, 0, b.N)
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-		t0 := time.Now()
-		_, err := m.Put(cctx, fmt.Sprintf("key-%d", i%1000), "value")
-		lat = append(lat, time.Since(t0))
-		cancel()
-		if err != nil {
-			b.Fatal(err)
-		}
-	}
-	b.StopTimer()
-	reportPercentiles(b, lat, "ms")
+	s, stop := benchStoreWith(b, cfg)
+	defer stop()
+	benchPuts(b, s, "bench-put-proxied")
 }
 
 // BenchmarkIsolateFromPeers cuts a partition's leader off its peers for 6 s
@@ -52,15 +26,8 @@ func BenchmarkIsolateFromPeers(b *testing.B) {
 	const cut = 6 * time.Second
 	cfg := DefaultConfig()
 	cfg.LinkProxies = true
-	s, err := Start(context.Background(), cfg, nil)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer func() {
-		if err := s.Close(); err != nil {
-			b.Error(err)
-		}
-	}()
+	s, stop := benchStoreWith(b, cfg)
+	defer stop()
 	var elect, rejoin, healthy []time.Duration
 	for i := 0; i < b.N; i++ {
 		e, r, h := isolateOnce(b, s, i%s.cfg.Partitions+1, cut)

@@ -43,20 +43,30 @@ func (s *Store) PauseLeader(ctx context.Context, partition int, d time.Duration,
 func (s *Store) stopLeader(ctx context.Context, partition int) (cluster.Disruption, *process, error) {
 	s.killMu.Lock()
 	defer s.killMu.Unlock()
+	pz, p, err := s.disruptionOf(ctx, partition)
+	if err != nil {
+		return cluster.Disruption{}, nil, err
+	}
+	pz.SentAt = time.Now()
+	if err := p.signal(syscall.SIGSTOP); err != nil {
+		return cluster.Disruption{}, nil, fmt.Errorf("stopping %s: %w", pz.Victim, err)
+	}
+	s.log.Info("paused leader", zap.Int("partition", partition), zap.Uint64("member", pz.Victim.ID),
+		zap.String("node", pz.Victim.Name), zap.Int("pid", p.pid), zap.Uint64("term", pz.Term), zap.Any("led", pz.Led))
+	return pz, p, nil
+}
+
+// disruptionOf is the Disruption (SentAt unset) of the partition's confirmed
+// leader, with every partition it leads, and its process; the caller holds
+// the kill lock.
+func (s *Store) disruptionOf(ctx context.Context, partition int) (cluster.Disruption, *process, error) {
 	l, p, term, err := s.confirmedLeader(ctx, partition)
 	if err != nil {
 		return cluster.Disruption{}, nil, err
 	}
 	led := s.tracker.leadersOf(l.Leader.ID)
 	led[partition] = term
-	pz := cluster.Disruption{Partition: partition, Victim: l.Leader, Term: term, Led: led}
-	pz.SentAt = time.Now()
-	if err := p.signal(syscall.SIGSTOP); err != nil {
-		return cluster.Disruption{}, nil, fmt.Errorf("stopping %s: %w", l.Leader, err)
-	}
-	s.log.Info("paused leader", zap.Int("partition", partition), zap.Uint64("member", l.Leader.ID),
-		zap.String("node", l.Leader.Name), zap.Int("pid", p.pid), zap.Uint64("term", term), zap.Any("led", led))
-	return pz, p, nil
+	return cluster.Disruption{Partition: partition, Victim: l.Leader, Term: term, Led: led}, p, nil
 }
 
 // confirmedLeader returns the partition's leader, its process and the term

@@ -295,8 +295,15 @@ func TestPausedProcessStop(t *testing.T) {
 
 func startPauseStore(t *testing.T) (context.Context, *Store) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	s, err := Start(ctx, DefaultConfig(), zaptest.NewLogger(t))
+	return startTestStore(t, DefaultConfig(), 2*time.Minute)
+}
+
+// startTestStore starts a store with cfg, logging to t, and a context of
+// the given timeout; both end with the test.
+func startTestStore(t *testing.T, cfg Config, timeout time.Duration) (context.Context, *Store) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	s, err := Start(ctx, cfg, zaptest.NewLogger(t))
 	if err != nil {
 		cancel()
 		t.Fatalf("Start: %v", err)
