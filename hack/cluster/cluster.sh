@@ -137,10 +137,23 @@ build_kubernetes() {
 	done
 	for n in "${missing[@]}"; do pkgs+=("k8s.io/kubernetes/cmd/$n"); done
 	log "building ${missing[*]} ($K8S_VERSION; cold: about 10-15 min on 2 cores)"
-	local tmp=$BIN/.tmp-kubernetes
+	build_into_bin "$mod" "$key" "-s -w ${ldx[*]}" "${missing[*]}" "${pkgs[@]}"
+}
+
+# build_into_bin DIR KEY LDFLAGS "NAMES" PKG... builds the packages in DIR
+# and moves each named binary into BIN, stamped with KEY.
+build_into_bin() {
+	local dir=$1 key=$2 ldflags=$3 n names
+	read -ra names <<<"$4"
+	shift 4
+	local tmp=$BIN/.tmp-build out
 	rm -rf "$tmp" && mkdir -p "$tmp"
-	(cd "$mod" && gobuild -ldflags "-s -w ${ldx[*]}" -o "$tmp/" "${pkgs[@]}")
-	for n in "${missing[@]}"; do
+	# One binary is named by -o (a package path's last element, or a file's
+	# name, may not be its name); several land in the directory by package.
+	out=$tmp/
+	((${#names[@]} == 1)) && out=$tmp/${names[0]}
+	(cd "$dir" && gobuild -ldflags "$ldflags" -o "$out" "$@")
+	for n in "${names[@]}"; do
 		mv -f "$tmp/$n" "$BIN/$n"
 		stamp "$n" "$key"
 		log "built: $n"
@@ -148,18 +161,21 @@ build_kubernetes() {
 	rmdir "$tmp"
 }
 
-build_etcd() {
-	local mod=$HERE/build/etcd key
-	key=$(inputs_key etcd "$mod/go.mod" "$mod/go.sum")
-	if fresh etcd "$key"; then
-		log "cached: etcd"
+# build_one NAME KEY DIR PKG builds one binary in DIR unless the cached one
+# was built from KEY.
+build_one() {
+	local n=$1 key=$2 dir=$3 pkg=$4
+	if fresh "$n" "$key"; then
+		log "cached: $n"
 		return
 	fi
-	log "building etcd $ETCD_VERSION"
-	(cd "$mod" && gobuild -ldflags "-s -w" -o "$BIN/etcd.tmp" go.etcd.io/etcd/server/v3)
-	mv -f "$BIN/etcd.tmp" "$BIN/etcd"
-	stamp etcd "$key"
-	log "built: etcd"
+	log "building $n"
+	build_into_bin "$dir" "$key" "-s -w" "$n" "$pkg"
+}
+
+build_etcd() {
+	local mod=$HERE/build/etcd
+	build_one etcd "$(inputs_key etcd "$mod/go.mod" "$mod/go.sum")" "$mod" go.etcd.io/etcd/server/v3
 }
 
 build_coredns() {
@@ -195,31 +211,13 @@ build_ours() {
 		esac
 	done
 	log "building ${missing[*]}"
-	local tmp=$BIN/.tmp-ours
-	rm -rf "$tmp" && mkdir -p "$tmp"
-	(cd "$HERE" && gobuild -ldflags "-s -w" -o "$tmp/" "${pkgs[@]}")
-	for n in "${missing[@]}"; do
-		mv -f "$tmp/$n" "$BIN/$n"
-		stamp "$n" "$key"
-		log "built: $n"
-	done
-	rmdir "$tmp"
+	build_into_bin "$HERE" "$key" "-s -w" "${missing[*]}" "${pkgs[@]}"
 }
 
 # build_image builds hack/image/main.go (the main module's, standard library
 # only; a file named on the command line ignores its build tag).
 build_image() {
-	local key
-	key=$(inputs_key "$IMAGE_BIN" "$REPO/hack/image/main.go")
-	if fresh "$IMAGE_BIN" "$key"; then
-		log "cached: $IMAGE_BIN"
-		return
-	fi
-	log "building $IMAGE_BIN (hack/image/main.go)"
-	(cd "$REPO" && gobuild -ldflags "-s -w" -o "$BIN/$IMAGE_BIN.tmp" hack/image/main.go)
-	mv -f "$BIN/$IMAGE_BIN.tmp" "$BIN/$IMAGE_BIN"
-	stamp "$IMAGE_BIN" "$key"
-	log "built: $IMAGE_BIN"
+	build_one "$IMAGE_BIN" "$(inputs_key "$IMAGE_BIN" "$REPO/hack/image/main.go")" "$REPO" hack/image/main.go
 }
 
 cmd_build() {

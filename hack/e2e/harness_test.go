@@ -227,5 +227,3 @@ func budget(t *testing.T) (context.Context, context.CancelFunc) {
 	}
 	return context.WithDeadline(context.Background(), d.Add(-3*time.Minute))
 }
-
-var errStreamEnded = errors.New("stream ended")

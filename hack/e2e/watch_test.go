@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"path/filepath"
@@ -137,6 +138,8 @@ func startWatcher(ctx context.Context, h *harness) *watcher {
 	}
 	return w
 }
+
+var errStreamEnded = errors.New("stream ended")
 
 // decodeEvents applies every watch event of a kubectl --output-watch-events
 // -o json stream, stamped with the time it was read.
