@@ -287,8 +287,8 @@ func TestRestartDelayFlag(t *testing.T) {
 
 // TestWorkloadOnRealStore runs kill-under-load and then the positive
 // control under the workload on the real embedded store: the histories of
-// the kills check linearizable (the checker's negative control on a real
-// history), and the wipe's is a violation naming the write-once keys it
+// the kills check linearizable unless a read was stale (the checker's
+// negative control on a real history), and the wipe's is a violation naming the write-once keys it
 // wrote that the final read missed; every write acknowledged before the
 // wipe is counted lost in the control trial, with its age at the wipe.
 func TestWorkloadOnRealStore(t *testing.T) {
@@ -324,9 +324,17 @@ func TestWorkloadOnRealStore(t *testing.T) {
 	if len(checks) != 4 {
 		t.Fatalf("%d check records, want 4", len(checks))
 	}
+	// Atomix's Get is not linearizable across a leader change (README,
+	// "Failover under load"): a trial whose reads the stale-read detector
+	// caught is a genuine violation. Without a stale read, a violation would
+	// be the checker's false alarm.
 	for _, c := range checks[:3] {
-		if c.Verdict != results.VerdictLinearizable || c.Ops == 0 || len(c.LostWrites) != 0 {
-			t.Errorf("kill-under-load trial %d: %+v, want linearizable with operations", c.Trial, c)
+		genuine := c.Verdict == results.VerdictViolation && c.StaleReads > 0
+		if (c.Verdict != results.VerdictLinearizable && !genuine) || c.Ops == 0 || len(c.LostWrites) != 0 {
+			t.Errorf("kill-under-load trial %d: %+v, want linearizable (or a violation with stale reads) with operations", c.Trial, c)
+		}
+		if genuine {
+			t.Logf("kill-under-load trial %d: %d stale reads, violating keys %v (the store's, not the checker's)", c.Trial, c.StaleReads, c.Violations)
 		}
 	}
 	control := checks[3]
